@@ -1,0 +1,141 @@
+"""The neutral error hierarchy of the core.
+
+Dialects map each of these classes to their own wire error code; the core never knows
+which provider a caller speaks.
+"""
+
+from __future__ import annotations
+
+
+class SmssignError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class NotFound(SmssignError):
+    """The signature does not exist, was deleted, or belongs to another account.
+
+    All three look the same on purpose: a caller must not learn which ids exist elsewhere.
+    """
+
+
+class AccountNotFound(SmssignError):
+    """No account has that id (operator tools only)."""
+
+
+class CredentialNotFound(SmssignError):
+    """No active credential matches what the caller presented."""
+
+
+class PolicyDenied(SmssignError):
+    """The account may not use the API right now."""
+
+
+class NotEnterprise(PolicyDenied):
+    """Individually certified accounts may not manage signatures through the API."""
+
+
+class InArrears(PolicyDenied):
+    """The account is suspended for unpaid bills."""
+
+
+class IpNotAllowed(PolicyDenied):
+    """The caller's address is outside the account's allow-list."""
+
+
+class InvalidSubmission(SmssignError):
+    """What was submitted breaks a rule; `field` names the offending part."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidName(InvalidSubmission):
+    """The signature text has characters the rules do not allow or is too short."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("name", reason)
+
+
+class NameTooLong(InvalidName):
+    """The signature text exceeds the length its scope allows."""
+
+
+class InvalidSignType(InvalidSubmission):
+    def __init__(self, reason: str) -> None:
+        super().__init__("sign_type", reason)
+
+
+class InvalidDocumentType(InvalidSubmission):
+    def __init__(self, reason: str) -> None:
+        super().__init__("document_type", reason)
+
+
+class InvalidPurpose(InvalidSubmission):
+    def __init__(self, reason: str) -> None:
+        super().__init__("purpose", reason)
+
+
+class InvalidScope(InvalidSubmission):
+    """International must be 0 or 1, and a signature can never change scope."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("international", reason)
+
+
+class InvalidImage(InvalidSubmission):
+    """A proof or commission image is not a decodable image within the size limit."""
+
+
+class QualificationNotFound(SmssignError):
+    """The qualification id is unknown to this account."""
+
+
+class QualificationNotApproved(SmssignError):
+    """The qualification exists but has not been approved."""
+
+
+class Duplicate(SmssignError):
+    """The account already has a live signature with this name in this scope."""
+
+    def __init__(self, existing_id: int) -> None:
+        super().__init__(f"signature {existing_id} already has this name")
+        self.existing_id = existing_id
+
+
+class DuplicatePending(Duplicate):
+    """The existing signature with this name is still under review."""
+
+
+class DuplicateApproved(Duplicate):
+    """The existing signature with this name is approved or being filed."""
+
+
+class QuotaExceeded(SmssignError):
+    """The account holds as many signatures as it may."""
+
+
+class NotModifiable(SmssignError):
+    """Only pending and rejected signatures may be modified."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"a {status} signature cannot be modified")
+        self.status = status
+
+
+class InvalidTransition(SmssignError):
+    """A review decision that the signature's current status does not allow."""
+
+    def __init__(self, status: str, target: str) -> None:
+        super().__init__(f"cannot move a {status} signature to {target}")
+        self.status = status
+        self.target = target
+
+
+class Conflict(SmssignError):
+    """Another writer changed the signature first; the caller may retry."""
+
+
+class Unavailable(SmssignError):
+    """The store could not be reached; nothing was changed."""

@@ -1,0 +1,224 @@
+"""Entities of the signature domain: accounts, signatures, applications, reviews, events.
+
+Plain immutable values. Persistence and wire formats live elsewhere; a signature's
+provider-specific fields (a Yunpian industry, a website) ride along in `extra`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Certification(StrEnum):
+    ENTERPRISE = "enterprise"
+    INDIVIDUAL = "individual"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    FILING = "filing"
+    """Approved by review; the carriers' filing (报备) has not finished yet."""
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Dialect(StrEnum):
+    """The wire protocols an account holds credentials for."""
+
+    TENCENT = "tencent"
+    LEGACY = "legacy"
+    YUNPIAN = "yunpian"
+
+
+class QualificationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    name: str
+    certification: Certification
+    arrears: bool = False
+    ip_allow: tuple[str, ...] = ()
+    signature_quota: int = 100
+    created_at: float = 0.0
+
+    def allows_ip(self, address: str | None) -> bool:
+        """True when no allow-list is set or `address` falls inside one of its networks."""
+        if not self.ip_allow:
+            return True
+        if address is None:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in self.ip_allow)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One dialect's key pair for an account.
+
+    `key_id` is what the caller presents in the clear (Tencent SecretId, legacy sdkappid,
+    Yunpian apikey); `secret` is what signs requests (empty for Yunpian, whose key is
+    itself the secret).
+    """
+
+    id: int
+    account_id: int
+    dialect: Dialect
+    key_id: str
+    secret: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Qualification:
+    """A mainland qualification (资质) that Tencent signatures may refer to."""
+
+    id: int
+    account_id: int
+    name: str
+    status: QualificationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A decoded, validated image ready to be stored."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What a caller submits when adding or modifying a signature, after the dialect parsed it.
+
+    `sign_type` and `document_type` use Tencent's numbering, the richest of the providers'
+    catalogues; dialects that have no such fields leave them None.
+    """
+
+    name: str
+    international: bool = False
+    sign_type: int | None = None
+    document_type: int | None = None
+    purpose: int = 0
+    proof_images: tuple[Image, ...] = ()
+    commission_image: Image | None = None
+    remark: str = ""
+    qualification_id: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    notify: bool = False
+    """The caller asked to be told the review result (Yunpian `notify`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    id: int
+    account_id: int
+    name: str
+    international: bool
+    sign_type: int | None
+    document_type: int | None
+    purpose: int
+    proof_images: tuple[str, ...]
+    """sha256 digests of the proof images in the blob store."""
+    commission_image: str | None
+    remark: str
+    qualification_id: int | None
+    extra: Mapping[str, Any]
+    status: Status
+    review_reply: str
+    submitted_at: float
+    """When the current application was submitted (Tencent's CreateTime)."""
+    reviewed_at: float | None
+    created_at: float
+    updated_at: float
+    version: int
+    application_id: int
+    """The latest application (SignApplyId)."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The signature as JSON-ready data, for applications and events."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "name": self.name,
+            "international": self.international,
+            "sign_type": self.sign_type,
+            "document_type": self.document_type,
+            "purpose": self.purpose,
+            "proof_images": list(self.proof_images),
+            "commission_image": self.commission_image,
+            "remark": self.remark,
+            "qualification_id": self.qualification_id,
+            "extra": dict(self.extra),
+            "status": self.status.value,
+            "review_reply": self.review_reply,
+            "submitted_at": self.submitted_at,
+            "reviewed_at": self.reviewed_at,
+            "application_id": self.application_id,
+            "version": self.version,
+        }
+
+
+class ApplicationKind(StrEnum):
+    ADD = "add"
+    MODIFY = "modify"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One submission (add or modify) of a signature: Tencent's SignApplyId."""
+
+    id: int
+    signature_id: int
+    account_id: int
+    kind: ApplicationKind
+    dialect: str
+    snapshot: Mapping[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    id: int
+    signature_id: int
+    application_id: int
+    decision: Status
+    reason: str
+    reviewer: str
+    created_at: float
+
+
+class EventType(StrEnum):
+    SUBMITTED = "signature.submitted"
+    MODIFIED = "signature.modified"
+    APPROVED = "signature.approved"
+    FILING = "signature.filing"
+    REJECTED = "signature.rejected"
+    DELETED = "signature.deleted"
+    NOTIFICATION_REQUESTED = "notification.requested"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A change worth telling the account about; written to the outbox with the change."""
+
+    id: int
+    account_id: int
+    type: EventType
+    signature_id: int | None
+    payload: Mapping[str, Any]
+    created_at: float

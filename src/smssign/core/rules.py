@@ -1,0 +1,196 @@
+"""The rules a signature must follow, as data: state machine, type catalogue, names, images.
+
+Dialects pick the rules that apply to them (each provider has its own name rule);
+the service applies the ones every provider shares.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import struct
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smssign.core import errors
+from smssign.core.model import Account, Certification, Image, Status
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED, Status.FILING}),
+    Status.FILING: frozenset({Status.APPROVED, Status.REJECTED}),
+    Status.APPROVED: frozenset(),
+    Status.REJECTED: frozenset(),
+}
+"""Which review decision may follow which status. A modification is not a review: see MODIFIABLE."""
+
+MODIFIABLE: frozenset[Status] = frozenset({Status.PENDING, Status.REJECTED})
+LIVE: frozenset[Status] = frozenset({Status.PENDING, Status.FILING, Status.APPROVED})
+"""Statuses that hold a name: a second signature with the same name is refused."""
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if target not in TRANSITIONS[current]:
+        raise errors.InvalidTransition(current.value, target.value)
+
+
+def check_modifiable(current: Status) -> None:
+    if current not in MODIFIABLE:
+        raise errors.NotModifiable(current.value)
+
+
+# --- account policy -------------------------------------------------------------------
+
+
+def check_policy(account: Account, address: str | None, *, require_enterprise: bool) -> None:
+    """Refuse callers whose account may not use the API now, in the providers' order."""
+    if require_enterprise and account.certification is Certification.INDIVIDUAL:
+        raise errors.NotEnterprise()
+    if account.arrears:
+        raise errors.InArrears()
+    if not account.allows_ip(address):
+        raise errors.IpNotAllowed()
+
+
+# --- the type catalogue (Tencent's numbering) -----------------------------------------
+
+SIGN_TYPES: Mapping[int, frozenset[int]] = {
+    0: frozenset({0, 1}),  # company
+    1: frozenset({0, 1, 2, 3, 4}),  # app
+    2: frozenset({0, 1, 2, 3, 5}),  # website
+    3: frozenset({0, 1, 2, 3, 8}),  # WeChat official account
+    4: frozenset({7}),  # trademark
+    5: frozenset({2, 3}),  # government, public institution, other
+    6: frozenset({0, 1, 2, 3, 6}),  # mini program
+}
+"""SignType -> the DocumentTypes that may prove it."""
+
+RETIRED_SIGN_TYPES: frozenset[int] = frozenset({2, 3, 6})
+"""Retired 2025-06 for every scope."""
+RETIRED_MAINLAND_SIGN_TYPES: frozenset[int] = frozenset({1})
+"""Retired 2026-04 for mainland signatures."""
+DOCUMENT_TYPES: frozenset[int] = frozenset(range(9))
+RETIRED_DOCUMENT_TYPES: frozenset[int] = frozenset({5, 6, 8})
+RETIRED_MAINLAND_DOCUMENT_TYPES: frozenset[int] = frozenset({4})
+
+
+def check_types(sign_type: int | None, document_type: int | None, *, international: bool) -> None:
+    """Both given: they must be current and belong together. Absent ones are not checked."""
+    if sign_type is not None:
+        if sign_type not in SIGN_TYPES or sign_type in RETIRED_SIGN_TYPES:
+            raise errors.InvalidSignType(f"SignType {sign_type} is not accepted")
+        if not international and sign_type in RETIRED_MAINLAND_SIGN_TYPES:
+            raise errors.InvalidSignType(f"SignType {sign_type} is not accepted for mainland")
+    if document_type is not None:
+        if document_type not in DOCUMENT_TYPES or document_type in RETIRED_DOCUMENT_TYPES:
+            raise errors.InvalidDocumentType(f"DocumentType {document_type} is not accepted")
+        if not international and document_type in RETIRED_MAINLAND_DOCUMENT_TYPES:
+            raise errors.InvalidDocumentType(
+                f"DocumentType {document_type} is not accepted for mainland"
+            )
+        if sign_type is not None and document_type not in SIGN_TYPES[sign_type]:
+            raise errors.InvalidDocumentType(
+                f"DocumentType {document_type} does not prove SignType {sign_type}"
+            )
+
+
+def check_purpose(purpose: int) -> None:
+    if purpose not in (0, 1):
+        raise errors.InvalidPurpose(f"purpose must be 0 or 1, not {purpose}")
+
+
+# --- names ----------------------------------------------------------------------------
+
+BRACKETS = "【】[]"
+
+
+@dataclass(frozen=True, slots=True)
+class NameRule:
+    """How long a signature text may be and which characters it may use."""
+
+    shortest: int
+    longest: int
+    allowed: re.Pattern[str]
+    describe: str
+
+    def check(self, name: str) -> None:
+        if any(b in name for b in BRACKETS):
+            raise errors.InvalidName("the signature text must not contain brackets")
+        if len(name) > self.longest:
+            raise errors.NameTooLong(f"at most {self.longest} characters")
+        if len(name) < self.shortest:
+            raise errors.InvalidName(f"at least {self.shortest} characters")
+        if not self.allowed.fullmatch(name):
+            raise errors.InvalidName(f"only {self.describe}")
+
+
+_HAN_ALNUM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9]+")
+_HAN_ALNUM_PUNCT = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 \-_·.&()（）《》“”\"'!！,，、:：]+"
+)
+
+TENCENT_MAINLAND_NAME = NameRule(2, 12, _HAN_ALNUM, "Chinese characters, letters and digits")
+TENCENT_INTERNATIONAL_NAME = NameRule(2, 15, _HAN_ALNUM, "Chinese characters, letters and digits")
+YUNPIAN_NAME = NameRule(
+    2, 20, _HAN_ALNUM_PUNCT, "Chinese characters, letters, digits and common punctuation"
+)
+
+
+def strip_brackets(text: str) -> str:
+    """Remove one leading 【 and one trailing 】, as Yunpian selectors may carry them."""
+    text = text.strip()
+    if text.startswith("【") and text.endswith("】"):
+        return text[1:-1]
+    return text
+
+
+# --- images ---------------------------------------------------------------------------
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP"})
+
+
+def decode_base64(text: str, *, field: str) -> bytes:
+    """Strict base64 (standard alphabet, padding optional): anything else is not an image."""
+    cleaned = "".join(text.split())
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise errors.InvalidImage(field, "not valid base64") from exc
+
+
+def load_image(data: bytes, *, field: str, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
+    """Check that `data` is one whole image of an accepted format, without keeping pixels."""
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    if not data:
+        raise errors.InvalidImage(field, "empty image")
+    if len(data) > max_bytes:
+        raise errors.InvalidImage(field, f"larger than {max_bytes} bytes")
+    try:
+        with warnings.catch_warnings():
+            # A decompression bomb is an invalid image, not a warning.
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as img:
+                fmt = img.format or ""
+                width, height = img.size
+                img.verify()
+    except (
+        UnidentifiedImageError,
+        PILImage.DecompressionBombError,
+        PILImage.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        struct.error,
+    ) as exc:
+        raise errors.InvalidImage(field, "not a readable image") from exc
+    if fmt not in IMAGE_FORMATS:
+        raise errors.InvalidImage(field, f"format {fmt or 'unknown'} is not accepted")
+    return Image(data=data, format=fmt, width=width, height=height)

@@ -1,0 +1,1 @@
+"""Wire protocols. Each folder translates one provider's requests into core commands and back."""

@@ -1,0 +1,168 @@
+"""The four actions, each named after its API action: typed parameters in, response object out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from smssign.core import rules
+from smssign.core.model import Account, Draft, Image, Signature, Status
+from smssign.dialects.tencent_v3.errors import TencentError
+from smssign.dialects.tencent_v3.params import V2019, V2021
+from smssign.runtime import Runtime
+
+DIALECT = "tencent_v3"
+MAX_IDS = 100
+DEFAULT_LIMIT = 10
+
+STATUS_CODES = {
+    Status.APPROVED: 0,
+    Status.PENDING: 1,
+    Status.FILING: 2,
+    Status.REJECTED: -1,
+}
+"""Our status -> DescribeSignListStatus.StatusCode."""
+
+QUALIFICATION_CODES = {"pending": 0, "approved": 1, "rejected": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One authenticated call: who is asking, in which version, from where."""
+
+    runtime: Runtime
+    account: Account
+    action: str
+    version: str
+    client_ip: str | None
+
+
+Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _image(params: dict[str, Any], name: str) -> Image | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if raw.lstrip().startswith("data:"):
+        raise TencentError(
+            "InvalidParameterValue.ImageInvalid", f"{name}: remove the data-URI prefix"
+        )
+    data = rules.decode_base64(raw, field=name)
+    return rules.load_image(data, field=name)
+
+
+def _international(params: dict[str, Any]) -> bool:
+    value = params["International"]
+    if value not in (0, 1):
+        raise TencentError("InvalidParameterValue.InvalidInternational")
+    return bool(value)
+
+
+def _draft(call: Call, params: dict[str, Any]) -> Draft:
+    """Validate an Add/Modify submission in the order the mapping table lists the rules."""
+    international = _international(params)
+    name = params["SignName"].strip()
+    rule = rules.TENCENT_INTERNATIONAL_NAME if international else rules.TENCENT_MAINLAND_NAME
+    rule.check(name)
+    purpose = params["UsedMethod" if call.version == V2019 else "SignPurpose"]
+    proof = _image(params, "ProofImage")
+    commission = _image(params, "CommissionImage")
+    return Draft(
+        name=name,
+        international=international,
+        sign_type=params["SignType"],
+        document_type=params["DocumentType"],
+        purpose=purpose,
+        proof_images=(proof,) if proof else (),
+        commission_image=commission,
+        remark=params.get("Remark", ""),
+        qualification_id=params.get("QualificationId") or None,
+    )
+
+
+async def AddSmsSign(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    draft = _draft(call, params)
+    change = await call.runtime.signatures.add(call.account, draft, dialect=DIALECT)
+    status: dict[str, Any] = {"SignId": change.signature.id}
+    if call.version == V2019:
+        status["SignApplyId"] = change.application.id
+    return {"AddSignStatus": status}
+
+
+async def ModifySmsSign(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    draft = _draft(call, params)
+    change = await call.runtime.signatures.modify(
+        call.account, params["SignId"], draft, dialect=DIALECT
+    )
+    status: dict[str, Any] = {"SignId": change.signature.id}
+    if call.version == V2019:
+        status["SignApplyId"] = str(change.application.id)
+    return {"ModifySignStatus": status}
+
+
+async def DeleteSmsSign(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    deleted_at = await call.runtime.signatures.delete(call.account, [params["SignId"]])
+    return {
+        "DeleteSignStatus": {"DeleteStatus": "return successfully!", "DeleteTime": int(deleted_at)}
+    }
+
+
+async def DescribeSmsSignList(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    international = _international(params)
+    ids: list[int] = params.get("SignIdSet") or []
+    if len(ids) > MAX_IDS:
+        raise TencentError("InvalidParameterValue.LimitVerifyFail", f"at most {MAX_IDS} ids")
+    service = call.runtime.signatures
+    if ids:
+        found = await service.describe(call.account, ids)
+        listed = [s for s in found if s.international == international]
+    else:
+        limit = params.get("Limit", DEFAULT_LIMIT)
+        offset = params.get("Offset", 0)
+        if not 0 < limit <= MAX_IDS:
+            raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 100")
+        if offset < 0:
+            raise TencentError("InvalidParameterValue", "Offset must not be negative")
+        listed, _total = await service.page(
+            call.account, international=international, offset=offset, limit=limit
+        )
+    qualifications: dict[int, tuple[str, int]] = {}
+    if call.version == V2021 and any(s.qualification_id for s in listed):
+        for q in await call.runtime.repository.qualifications(call.account.id):
+            qualifications[q.id] = (q.name, QUALIFICATION_CODES[q.status.value])
+    return {
+        "DescribeSignListStatusSet": [_describe(s, call.version, qualifications) for s in listed]
+    }
+
+
+def _describe(
+    signature: Signature, version: str, qualifications: dict[int, tuple[str, int]]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "SignId": signature.id,
+        "International": int(signature.international),
+        "StatusCode": STATUS_CODES[signature.status],
+        "ReviewReply": signature.review_reply,
+        "SignName": signature.name,
+        "CreateTime": int(signature.submitted_at),
+    }
+    if version == V2021:
+        qid = signature.qualification_id or 0
+        name, code = qualifications.get(qid, ("", 0))
+        entry["QualificationId"] = 0 if signature.international else qid
+        entry["QualificationName"] = "" if signature.international else name
+        entry["QualificationStatusCode"] = 0 if signature.international else code
+    return entry
+
+
+HANDLERS: dict[str, Handler] = {
+    "AddSmsSign": AddSmsSign,
+    "ModifySmsSign": ModifySmsSign,
+    "DeleteSmsSign": DeleteSmsSign,
+    "DescribeSmsSignList": DescribeSmsSignList,
+}
+
+REQUIRES_ENTERPRISE = True
+"""Tencent refuses all four actions to individually certified accounts."""

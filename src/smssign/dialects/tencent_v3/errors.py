@@ -1,0 +1,175 @@
+"""Tencent Cloud API 3.0 error codes, their messages in both languages, and the core mapping."""
+
+from __future__ import annotations
+
+from smssign.core import errors as core
+
+
+class TencentError(Exception):
+    """An error reply: `Response.Error.Code` and, if given, a specific message."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        super().__init__(code if detail is None else f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+    def message(self, language: str) -> str:
+        en, zh = MESSAGES.get(self.code, ("Error.", "错误。"))
+        base = zh if language == "zh-CN" else en
+        return base if self.detail is None else f"{base} ({self.detail})"
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "UnsupportedProtocol": (
+        "The HTTP method is not supported; use GET or POST.",
+        "不支持的HTTP请求方法，请使用GET或POST。",
+    ),
+    "RequestSizeLimitExceeded": ("The request is too large.", "请求包超过限制大小。"),
+    "InvalidAction": ("The action does not exist.", "接口不存在。"),
+    "NoSuchVersion": ("The API version does not exist.", "接口版本不存在。"),
+    "MissingParameter": ("A required parameter is missing.", "缺少必填参数。"),
+    "InvalidParameter": ("A parameter has the wrong format or type.", "参数错误（格式或类型）。"),
+    "InvalidParameterValue": ("A parameter value is out of range.", "参数取值错误。"),
+    "UnknownParameter": ("An undefined parameter was sent.", "未定义的参数。"),
+    "UnsupportedRegion": ("The action is not offered in this region.", "接口不支持所传地域。"),
+    "RequestLimitExceeded": ("The request rate limit was exceeded.", "请求的次数超过了频率限制。"),
+    "InternalError": ("Internal error; retry later.", "内部错误，请稍后重试。"),
+    "AuthFailure.InvalidAuthorization": (
+        "The Authorization header is malformed.",
+        "请求头部的 Authorization 不符合腾讯云标准。",
+    ),
+    "AuthFailure.SecretIdNotFound": (
+        "The SecretId does not exist or is disabled.",
+        "密钥不存在或已被禁用。",
+    ),
+    "AuthFailure.SignatureExpire": (
+        "The signature has expired: the request timestamp is more than 5 minutes from server time.",
+        "签名过期。Timestamp 和服务器时间相差不得超过五分钟。",
+    ),
+    "AuthFailure.SignatureFailure": (
+        "The request signature does not match.",
+        "签名错误。请检查签名计算过程。",
+    ),
+    "FailedOperation.JsonParseFail": (
+        "The request body is not valid JSON.",
+        "解析请求包体时候失败。",
+    ),
+    "FailedOperation.NotEnterpriseCertification": (
+        "The account is not enterprise-certified.",
+        "当前账号未进行企业认证。",
+    ),
+    "FailedOperation.OtherError": (
+        "Other error; usually a parameter is malformed.",
+        "其他错误，一般是由于参数携带不符合要求导致。",
+    ),
+    "FailedOperation.MissingSignatureToModify": (
+        "The signature does not exist and cannot be modified.",
+        "此签名 ID 未提交申请或不存在，不能进行修改操作。",
+    ),
+    "FailedOperation.SignIdNotExist": ("The SignId does not exist.", "签名 ID 不存在。"),
+    "FailedOperation.SignNumberLimit": (
+        "The account holds the maximum number of signatures.",
+        "签名个数达到最大值。",
+    ),
+    "FailedOperation.QualificationIdNotApproved": (
+        "The qualification has not been approved.",
+        "资质未审核通过。",
+    ),
+    "InvalidParameterValue.ImageInvalid": (
+        "The uploaded image is malformed; send base64 without a data-URI prefix.",
+        "上传的转码图片格式错误，请去掉 data:image/jpeg;base64, 前缀。",
+    ),
+    "InvalidParameterValue.InvalidDocumentType": (
+        "DocumentType is invalid.",
+        "DocumentType 字段校验错误。",
+    ),
+    "InvalidParameterValue.InvalidInternational": (
+        "International is invalid or differs from the signature's.",
+        "International 字段校验错误。",
+    ),
+    "InvalidParameterValue.InvalidUsedMethod": (
+        "UsedMethod is invalid.",
+        "UsedMethod 字段校验错误。",
+    ),
+    "InvalidParameterValue.InvalidSignPurpose": (
+        "SignPurpose is invalid.",
+        "SignPurpose 字段校验错误。",
+    ),
+    "InvalidParameterValue.LimitVerifyFail": (
+        "Limit or the number of ids exceeds 100.",
+        "Limit 参数校验失败（不超过100）。",
+    ),
+    "InvalidParameterValue.QualificationIdNotFound": (
+        "The qualification does not exist.",
+        "资质 ID 不存在。",
+    ),
+    "InvalidParameterValue.SignAlreadyPassedCheck": (
+        "The signature has already been approved and cannot be changed.",
+        "此签名已经通过审核，无法再次进行修改。",
+    ),
+    "InvalidParameterValue.SignExistAndUnapproved": (
+        "An identical signature is already under review.",
+        "已存在相同的待审核签名。",
+    ),
+    "InvalidParameterValue.SignNameLengthTooLong": (
+        "The signature name is too long.",
+        "签名内容长度过长。",
+    ),
+    "UnauthorizedOperation.RequestIpNotInWhitelist": (
+        "The caller's IP is not in the allow-list.",
+        "请求 IP 不在白名单中。",
+    ),
+    "UnauthorizedOperation.ServiceSuspendDueToArrears": (
+        "The service is suspended because the account is in arrears.",
+        "欠费被停止服务。",
+    ),
+}
+
+
+def from_core(exc: core.SmssignError, action: str, version: str) -> TencentError:
+    """The wire error for a neutral core error, as the action's error list defines it."""
+    match exc:
+        case core.NotEnterprise():
+            return TencentError("FailedOperation.NotEnterpriseCertification")
+        case core.InArrears():
+            return TencentError("UnauthorizedOperation.ServiceSuspendDueToArrears")
+        case core.IpNotAllowed():
+            return TencentError("UnauthorizedOperation.RequestIpNotInWhitelist")
+        case core.NameTooLong():
+            return TencentError("InvalidParameterValue.SignNameLengthTooLong", exc.reason)
+        case core.InvalidName():
+            return TencentError("FailedOperation.OtherError", f"SignName: {exc.reason}")
+        case core.InvalidSignType():
+            return TencentError("InvalidParameterValue", f"SignType: {exc.reason}")
+        case core.InvalidDocumentType():
+            return TencentError("InvalidParameterValue.InvalidDocumentType", exc.reason)
+        case core.InvalidPurpose():
+            if action == "ModifySmsSign" and version == "2021-01-11":
+                return TencentError("InvalidParameterValue.InvalidSignPurpose")
+            return TencentError("InvalidParameterValue.InvalidUsedMethod")
+        case core.InvalidScope():
+            return TencentError("InvalidParameterValue.InvalidInternational", exc.reason)
+        case core.InvalidImage():
+            return TencentError("InvalidParameterValue.ImageInvalid", f"{exc.field}: {exc.reason}")
+        case core.InvalidSubmission():
+            return TencentError("InvalidParameterValue", f"{exc.field}: {exc.reason}")
+        case core.QualificationNotFound():
+            return TencentError("InvalidParameterValue.QualificationIdNotFound")
+        case core.QualificationNotApproved():
+            return TencentError("FailedOperation.QualificationIdNotApproved")
+        case core.DuplicatePending():
+            return TencentError("InvalidParameterValue.SignExistAndUnapproved")
+        case core.DuplicateApproved():
+            return TencentError("InvalidParameterValue.SignAlreadyPassedCheck")
+        case core.QuotaExceeded():
+            return TencentError("FailedOperation.SignNumberLimit")
+        case core.NotModifiable():
+            return TencentError("InvalidParameterValue.SignAlreadyPassedCheck")
+        case core.NotFound():
+            if action == "DeleteSmsSign":
+                return TencentError("FailedOperation.SignIdNotExist")
+            return TencentError("FailedOperation.MissingSignatureToModify")
+        case core.Conflict():
+            return TencentError("FailedOperation.OtherError", "changed concurrently, retry")
+        case _:
+            return TencentError("InternalError")

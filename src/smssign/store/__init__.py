@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, the repository behind the core's interfaces, migrations."""

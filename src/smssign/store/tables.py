@@ -1,0 +1,142 @@
+"""The relational schema, as SQLAlchemy Core tables. Migrations create exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity columns.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("certification", String(20), nullable=False),
+    Column("arrears", Boolean, nullable=False, default=False),
+    Column("ip_allow", JSON, nullable=False),
+    Column("signature_quota", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("dialect", String(20), nullable=False),
+    Column("key_id", String(200), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Index(
+        "credentials_active_key",
+        "dialect",
+        "key_id",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL"),
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
+    Index("credentials_account", "account_id"),
+)
+
+qualifications = Table(
+    "qualifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+)
+
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("international", Boolean, nullable=False),
+    Column("sign_type", Integer, nullable=True),
+    Column("document_type", Integer, nullable=True),
+    Column("purpose", Integer, nullable=False),
+    Column("proof_images", JSON, nullable=False),
+    Column("commission_image", String(64), nullable=True),
+    Column("remark", Text, nullable=False),
+    Column("qualification_id", Id, nullable=True),
+    Column("extra", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("review_reply", Text, nullable=False),
+    Column("submitted_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("deleted_at", Float, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("application_id", Id, nullable=False),
+    Index("signatures_account", "account_id", "id"),
+    # A name is held by at most one live signature per account and scope.
+    Index(
+        "signatures_live_name",
+        "account_id",
+        "international",
+        "name",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL AND status != 'rejected'"),
+        postgresql_where=text("deleted_at IS NULL AND status != 'rejected'"),
+    ),
+    Index("signatures_status", "status", "submitted_at"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("signature_id", Id, ForeignKey("signatures.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("dialect", String(20), nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("applications_signature", "signature_id", "id"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("signature_id", Id, ForeignKey("signatures.id"), nullable=False),
+    Column("application_id", Id, ForeignKey("applications.id"), nullable=False),
+    Column("decision", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("reviews_signature", "signature_id", "id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("signature_id", Id, nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("events_account", "account_id", "id"),
+)
