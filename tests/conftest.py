@@ -56,6 +56,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     _names: Iterator[int] = field(default_factory=lambda: iter(range(1, 1_000_000)))
+    _engine: Any = None
 
     @property
     def settings(self) -> Settings:
@@ -95,6 +96,32 @@ class Server:
 
     def file(self, sign_id: int) -> None:
         self.review(sign_id, "filing")
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, straight from the database: proof that a request changed nothing."""
+        from sqlalchemy import func, inspect, select, table
+
+        async def count() -> dict[str, int]:
+            async with self._counting_engine().connect() as conn:
+                names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+                counts = {}
+                for name in sorted(names):
+                    query = select(func.count()).select_from(table(name))
+                    counts[name] = int((await conn.execute(query)).scalar_one())
+                return counts
+
+        return asyncio.run(count())
+
+    def _counting_engine(self) -> Any:
+        # NullPool: each asyncio.run gets a fresh connection, so one engine serves them all.
+        if self._engine is None:
+            from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlalchemy.pool import NullPool
+
+            from smssign.store.repository import async_url
+
+            self._engine = create_async_engine(async_url(self.database_url), poolclass=NullPool)
+        return self._engine
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -128,7 +128,7 @@ class InvalidTransition(SmssignError):
     """A review decision that the signature's current status does not allow."""
 
     def __init__(self, status: str, target: str) -> None:
-        super().__init__(f"cannot move a {status} signature to {target}")
+        super().__init__(f"cannot move a signature from {status} to {target}")
         self.status = status
         self.target = target
 

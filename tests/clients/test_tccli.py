@@ -1,0 +1,127 @@
+"""tccli as a subprocess, exactly as a user pastes it, including `serve --demo`'s command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Server, start_server, stop_server
+from tests.samples import OTHER_PNG_B64, PNG_B64
+
+BIN = Path(sys.executable).parent
+
+
+def tccli(
+    server: Server, account: dict[str, Any], home: Path, action: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TENCENTCLOUD_SECRET_ID": account["tencent"]["secret_id"],
+        "TENCENTCLOUD_SECRET_KEY": account["tencent"]["secret_key"],
+    }
+    command = [
+        str(BIN / "tccli"),
+        "sms",
+        action,
+        "--endpoint",
+        server.url,
+        "--version",
+        "2021-01-11",
+        "--region",
+        "ap-guangzhou",
+        *args,
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_tccli_add_modify_describe(server: Server, account: dict[str, Any], tmp_path: Path) -> None:
+    added = tccli(
+        server,
+        account,
+        tmp_path,
+        "AddSmsSign",
+        "--SignName",
+        "命令行签名",
+        "--SignType",
+        "0",
+        "--DocumentType",
+        "1",
+        "--International",
+        "0",
+        "--SignPurpose",
+        "0",
+        "--ProofImage",
+        PNG_B64,
+    )
+    assert added.returncode == 0, added.stderr + added.stdout
+    sign_id = json.loads(added.stdout)["AddSignStatus"]["SignId"]
+
+    modified = tccli(
+        server,
+        account,
+        tmp_path,
+        "ModifySmsSign",
+        "--SignId",
+        str(sign_id),
+        "--SignName",
+        "命令行签名二",
+        "--SignType",
+        "0",
+        "--DocumentType",
+        "0",
+        "--International",
+        "0",
+        "--SignPurpose",
+        "0",
+        "--ProofImage",
+        OTHER_PNG_B64,
+    )
+    assert modified.returncode == 0, modified.stderr + modified.stdout
+    assert json.loads(modified.stdout)["ModifySignStatus"] == {"SignId": sign_id}
+
+    described = tccli(
+        server,
+        account,
+        tmp_path,
+        "DescribeSmsSignList",
+        "--SignIdSet",
+        f"[{sign_id}]",
+        "--International",
+        "0",
+    )
+    (entry,) = json.loads(described.stdout)["DescribeSignListStatusSet"]
+    assert entry["SignName"] == "命令行签名二"
+
+
+def test_tccli_prints_error_code(server: Server, account: dict[str, Any], tmp_path: Path) -> None:
+    result = tccli(server, account, tmp_path, "DeleteSmsSign", "--SignId", "424242")
+    assert result.returncode != 0
+    assert "FailedOperation.SignIdNotExist" in result.stdout + result.stderr
+
+
+def test_demo_prints_a_tccli_command_that_modifies(tmp_path: Path) -> None:
+    demo = start_server(tmp_path, "--demo", "--no-rate-limit")
+    try:
+        printed = demo.log()
+        command = next(line.strip() for line in printed.splitlines() if "ModifySmsSign" in line)
+        env = {
+            **os.environ,
+            "HOME": str(tmp_path),
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        }
+        result = subprocess.run(
+            ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        sign_id = json.loads(result.stdout)["ModifySignStatus"]["SignId"]
+        signature = demo.run(lambda rt: rt.repository.signature(sign_id))
+        assert signature is not None and signature.name == "演示签名二"
+        assert len(demo.run(lambda rt: rt.repository.applications(sign_id))) == 2
+    finally:
+        stop_server(demo)

@@ -1,0 +1,156 @@
+"""Malformed API 3.0 requests: always HTTP 200, a valid error envelope, no row changed."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Server
+from tests.dialects.tencent_v3.signing import tc3_post
+
+ACTIONS = ["AddSmsSign", "ModifySmsSign", "DeleteSmsSign", "DescribeSmsSignList", "Nope", ""]
+PARAMS = [
+    "SignId",
+    "SignName",
+    "SignType",
+    "DocumentType",
+    "International",
+    "SignPurpose",
+    "UsedMethod",
+    "ProofImage",
+    "CommissionImage",
+    "Remark",
+    "QualificationId",
+    "SignIdSet",
+    "Limit",
+    "Offset",
+    "Bogus",
+]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+# Values that look almost right: the parameter names with wrong or edge values.
+payloads = st.dictionaries(st.sampled_from(PARAMS), json_values, max_size=8)
+# HTTP clients refuse header values with outer white space, so none are generated.
+header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60).map(
+    str.strip
+)
+
+
+def assert_error_envelope(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()["Response"]
+    assert isinstance(body["RequestId"], str) and body["RequestId"]
+    return dict(body)
+
+
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    action=st.sampled_from(ACTIONS),
+    version=st.sampled_from(["2019-07-11", "2021-01-11", "1999-01-01", ""]),
+    authorization=header_text,
+    timestamp=st.one_of(st.just(""), header_text, st.integers().map(str)),
+    body=st.one_of(st.binary(max_size=200), payloads.map(lambda p: json.dumps(p).encode())),
+    junk=st.dictionaries(
+        st.sampled_from(["X-TC-Region", "X-TC-Language", "Content-Type", "X-TC-Token", "Host"]),
+        header_text,
+        max_size=3,
+    ),
+)
+def test_unsigned_junk(
+    server: Server,
+    method: str,
+    action: str,
+    version: str,
+    authorization: str,
+    timestamp: str,
+    body: bytes,
+    junk: dict[str, str],
+) -> None:
+    before = server.row_counts()
+    headers = {"X-TC-Action": action, "X-TC-Version": version, "X-TC-Timestamp": timestamp}
+    if authorization:
+        headers["Authorization"] = authorization
+    headers.update({k: v for k, v in junk.items() if k != "Host"})
+    response = httpx.request(method, server.url + "/", content=body, headers=headers)
+    reply = assert_error_envelope(response)
+    assert "Error" in reply, reply
+    assert server.row_counts() == before
+
+
+@pytest.fixture(scope="module")
+def fuzz_account(server: Server) -> dict[str, Any]:
+    return server.create_account()
+
+
+@FUZZ
+@given(
+    action=st.sampled_from(ACTIONS[:4]),
+    version=st.sampled_from(["2019-07-11", "2021-01-11"]),
+    payload=payloads,
+)
+def test_signed_malformed_parameters(
+    server: Server, fuzz_account: dict[str, Any], action: str, version: str, payload: Any
+) -> None:
+    before = server.row_counts()
+    key = fuzz_account["tencent"]
+    response = tc3_post(
+        server.url,
+        key["secret_id"],
+        key["secret_key"],
+        action,
+        payload,
+        version=version,
+        timestamp=int(time.time()),
+    )
+    reply = assert_error_envelope(response)
+    if "Error" in reply:
+        assert set(reply["Error"]) == {"Code", "Message"}
+        assert server.row_counts() == before, reply
+    else:
+        # Only a well-formed read can succeed from random input; no random add gets through
+        # because ProofImage must be a real image.
+        assert action == "DescribeSmsSignList", reply
+        assert server.row_counts() == before
+
+
+@FUZZ
+@given(raw=st.binary(max_size=300), content_type=header_text)
+def test_signed_garbage_body(
+    server: Server, fuzz_account: dict[str, Any], raw: bytes, content_type: str
+) -> None:
+    before = server.row_counts()
+    key = fuzz_account["tencent"]
+    response = tc3_post(
+        server.url,
+        key["secret_id"],
+        key["secret_key"],
+        "AddSmsSign",
+        None,
+        body=raw,
+    )
+    reply = assert_error_envelope(response)
+    assert "Error" in reply
+    assert server.row_counts() == before

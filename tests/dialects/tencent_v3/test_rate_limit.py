@@ -1,0 +1,57 @@
+"""Per-account, per-action rate limits with the documented defaults (1/s writes, 20/s reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server, start_server, stop_server
+from tests.dialects.tencent_v3.signing import error_code, tc3_post
+from tests.samples import PNG_B64
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("limited"))
+    yield server
+    stop_server(server)
+
+
+def codes(
+    server: Server, account: dict[str, Any], action: str, payload: Any, n: int
+) -> list[str | None]:
+    key = account["tencent"]
+    return [
+        error_code(tc3_post(server.url, key["secret_id"], key["secret_key"], action, payload))
+        for _ in range(n)
+    ]
+
+
+def test_writes_are_limited_to_one_per_second(limited: Server, tmp_path: Path) -> None:
+    account = limited.create_account()
+    results = codes(limited, account, "DeleteSmsSign", {"SignId": 1}, 3)
+    assert results[0] == "FailedOperation.SignIdNotExist"
+    assert results[1:] == ["RequestLimitExceeded", "RequestLimitExceeded"]
+    # Another action of the same account has its own budget, and so has another account.
+    add = {
+        "SignName": "限流测试",
+        "SignType": 0,
+        "DocumentType": 1,
+        "International": 0,
+        "SignPurpose": 0,
+        "ProofImage": PNG_B64,
+    }
+    assert codes(limited, account, "AddSmsSign", add, 1) == [None]
+    assert codes(limited, limited.create_account(), "DeleteSmsSign", {"SignId": 1}, 1) == [
+        "FailedOperation.SignIdNotExist"
+    ]
+
+
+def test_describe_allows_twenty_per_second(limited: Server) -> None:
+    account = limited.create_account()
+    results = codes(limited, account, "DescribeSmsSignList", {"International": 0}, 24)
+    assert results.count(None) >= 20 - 1  # a slow second may let the window move on
+    assert "RequestLimitExceeded" in results
