@@ -1,0 +1,230 @@
+"""A small client for the legacy Tencent SMS signature API (`/v5/tlssmssvr/…_sign`).
+
+No official client implements the legacy sign calls, and `qcloudsms_py` fails on every
+reply on Python ≥ 3.9 (`json.loads(..., encoding=)`). This one is typed, synchronous, and
+works against smssign or anything else that speaks the legacy protocol::
+
+    from smssign.client import LegacySignClient
+
+    with LegacySignClient(1400000001, "appkey…", base_url="http://127.0.0.1:8080") as sms:
+        added = sms.add_sign("腾讯科技", pic=png_bytes)
+        sms.mod_sign(added.id, "腾讯云")
+        [record] = sms.get_sign(added.id)
+
+A reply with `result` ≠ 0 raises `LegacySmsError`; network failures raise httpx's errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "https://yun.tim.qq.com"
+DEFAULT_PREFIX = "/v5/tlssmssvr"
+
+APPROVED, PENDING, REJECTED = 0, 1, 2
+"""Values of `SignStatus.status`."""
+
+
+def calculate_sig(appkey: str, random: str, time: int) -> str:
+    """`sig` = lowercase hex sha256 of `appkey=APPKEY&random=RANDOM&time=TIME`."""
+    return hashlib.sha256(f"appkey={appkey}&random={random}&time={time}".encode()).hexdigest()
+
+
+def random_digits() -> str:
+    """Ten random decimal digits, as the PHP wrappers send."""
+    return str(secrets.randbelow(9 * 10**9) + 10**9)
+
+
+class LegacySmsError(Exception):
+    """The service answered `result` ≠ 0 (or a non-200 status, reported as `result`)."""
+
+    def __init__(self, result: int, errmsg: str, reply: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{result}: {errmsg}")
+        self.result = result
+        self.errmsg = errmsg
+        self.reply = reply or {}
+
+
+@dataclass(frozen=True, slots=True)
+class SignStatus:
+    """A signature as add_sign and mod_sign report it."""
+
+    id: int
+    text: str
+    status: int
+    """APPROVED (0), PENDING (1) or REJECTED (2)."""
+    international: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignRecord:
+    """A signature as get_sign reports it."""
+
+    id: int
+    text: str
+    status: int
+    international: bool
+    reply: str
+    """The reviewer's message; the rejection reason when status is REJECTED."""
+    apply_time: str
+    reply_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignPage:
+    records: list[SignRecord]
+    total: int
+    """How many signatures the app holds in all."""
+
+
+class LegacySignClient:
+    """add_sign, mod_sign, del_sign and get_sign for one sdkappid/appkey pair."""
+
+    def __init__(
+        self,
+        sdkappid: int,
+        appkey: str,
+        *,
+        base_url: str = DEFAULT_URL,
+        prefix: str = DEFAULT_PREFIX,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[], str] = random_digits,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.sdkappid = sdkappid
+        self.appkey = appkey
+        self.prefix = prefix.rstrip("/")
+        self._clock = clock
+        self._random = random
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def __enter__(self) -> LegacySignClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- the four calls -----------------------------------------------------------------
+
+    def add_sign(
+        self,
+        text: str,
+        *,
+        remark: str = "",
+        pic: bytes | str | None = None,
+        international: bool = False,
+    ) -> SignStatus:
+        """Apply for a signature; `text` without 【】, `pic` as image bytes or base64."""
+        fields: dict[str, Any] = {"text": text, "remark": remark, "pic": _pic(pic)}
+        fields["international"] = int(international)
+        return _status(self.call("add_sign", fields)["data"])
+
+    def mod_sign(
+        self,
+        sign_id: int,
+        text: str,
+        *,
+        remark: str | None = None,
+        pic: bytes | str | None = None,
+    ) -> SignStatus:
+        """Change a pending or rejected signature; omitted remark and pic stay as they were."""
+        fields: dict[str, Any] = {"sign_id": sign_id, "text": text}
+        if remark is not None:
+            fields["remark"] = remark
+        if pic is not None:
+            fields["pic"] = _pic(pic)
+        return _status(self.call("mod_sign", fields)["data"])
+
+    def del_sign(self, sign_ids: int | Sequence[int]) -> None:
+        """Delete all of `sign_ids`, or none of them if any is unknown."""
+        self.call("del_sign", {"sign_id": _ids(sign_ids)})
+
+    def get_sign(self, sign_ids: int | Sequence[int]) -> list[SignRecord]:
+        """The review state of `sign_ids`; unknown ids are left out."""
+        return [
+            _record(item) for item in self.call("get_sign", {"sign_id": _ids(sign_ids)})["data"]
+        ]
+
+    def get_sign_page(self, limit: int = 50, offset: int = 0) -> SignPage:
+        """One page of all the app's signatures (`sign_page`, at most 50 per page)."""
+        reply = self.call(
+            "get_sign", {"sign_id": [], "sign_page": {"max": limit, "offset": offset}}
+        )
+        return SignPage([_record(item) for item in reply["data"]], int(reply["total"]))
+
+    # --- the envelope -------------------------------------------------------------------
+
+    def call(self, action: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """POST one action with `sig` and `time` added; the reply object when `result` is 0."""
+        random = self._random()
+        now = int(self._clock())
+        body = {"sig": calculate_sig(self.appkey, random, now), "time": now, **fields}
+        response = self._http.post(
+            f"{self.prefix}/{action}",
+            params={"sdkappid": str(self.sdkappid), "random": random},
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        if response.status_code != 200:
+            raise LegacySmsError(response.status_code, response.reason_phrase)
+        try:
+            reply = response.json()
+        except ValueError as exc:
+            raise LegacySmsError(-1, "the reply is not JSON") from exc
+        if not isinstance(reply, dict):
+            raise LegacySmsError(-1, "the reply is not a JSON object")
+        result = reply.get("result")
+        if result != 0:
+            message = reply.get("errmsg") or reply.get("msg") or ""
+            raise LegacySmsError(int(result) if isinstance(result, int) else -1, message, reply)
+        return reply
+
+
+def _pic(pic: bytes | str | None) -> str:
+    if pic is None:
+        return ""
+    return base64.b64encode(pic).decode() if isinstance(pic, bytes) else pic
+
+
+def _ids(sign_ids: int | Sequence[int]) -> list[int]:
+    return [sign_ids] if isinstance(sign_ids, int) else list(sign_ids)
+
+
+def _status(data: dict[str, Any]) -> SignStatus:
+    return SignStatus(
+        id=int(data["id"]),
+        text=str(data["text"]),
+        status=int(data["status"]),
+        international=bool(data.get("international", 0)),
+    )
+
+
+def _record(data: dict[str, Any]) -> SignRecord:
+    return SignRecord(
+        id=int(data["id"]),
+        text=str(data["text"]),
+        status=int(data["status"]),
+        international=bool(data.get("international", 0)),
+        reply=str(data.get("reply", "")),
+        apply_time=str(data.get("apply_time", "")),
+        reply_time=str(data.get("reply_time", "")),
+    )

@@ -1,0 +1,91 @@
+"""Legacy result codes, their default texts, and the mapping from core errors.
+
+The legacy pages define no sign-specific business codes; the mapping below follows the
+spec's suggestion (§6): 1004 for malformed requests, 1012 for a bad signature text,
+1007 for every business refusal, with the reason in `errmsg`.
+"""
+
+from __future__ import annotations
+
+from smssign.core import errors as core
+
+BAD_SIG = 1001
+MISSING_SIG = 1003
+BAD_REQUEST = 1004
+NO_PERMISSION = 1006
+OTHER = 1007
+TIMEOUT = 1008
+IP_NOT_ALLOWED = 1009
+NO_SUCH_API = 1011
+BAD_TEXT = 1012
+RATE_LIMITED = 1013
+UNKNOWN_SDKAPPID = 1019
+BAD_TIME = 1021
+NOT_SUPPORTED = 1030
+ARREARS = 1033
+
+MESSAGES: dict[int, str] = {
+    BAD_SIG: "sig校验失败",
+    MISSING_SIG: "sig字段没有或者为空",
+    BAD_REQUEST: "请求包解析失败，通常情况下是由于没有遵守API接口说明规范导致的",
+    NO_PERMISSION: "请求没有权限",
+    OTHER: "其他错误",
+    TIMEOUT: "请求下发短信超时，请重试",
+    IP_NOT_ALLOWED: "请求ip不在白名单中",
+    NO_SUCH_API: "REST API不存在",
+    BAD_TEXT: "签名格式错误，签名为2-12个中文、英文字母或数字",
+    RATE_LIMITED: "触发频率限制策略",
+    UNKNOWN_SDKAPPID: "sdkappid不存在",
+    BAD_TIME: "请求的时间与服务器时间相差超过10分钟",
+    NOT_SUPPORTED: "不支持该请求",
+    ARREARS: "欠费被停止服务",
+}
+
+
+class LegacyError(Exception):
+    """An error reply: `result` and the `errmsg`/`msg` text."""
+
+    def __init__(self, result: int, detail: str | None = None) -> None:
+        base = MESSAGES.get(result, MESSAGES[OTHER])
+        self.result = result
+        if detail is None:
+            self.errmsg = base
+        elif result == OTHER:
+            # "Other error: see errmsg", so the reason is the whole message.
+            self.errmsg = detail
+        else:
+            self.errmsg = f"{base}: {detail}"
+        super().__init__(f"{result} {self.errmsg}")
+
+
+def from_core(exc: core.SmssignError) -> LegacyError:
+    """The legacy reply for a neutral core error."""
+    match exc:
+        case core.NotEnterprise():
+            return LegacyError(NO_PERMISSION, "individual accounts apply in the console")
+        case core.InArrears():
+            return LegacyError(ARREARS)
+        case core.IpNotAllowed():
+            return LegacyError(IP_NOT_ALLOWED)
+        case core.InvalidName():
+            return LegacyError(BAD_TEXT, exc.reason)
+        case core.InvalidImage():
+            return LegacyError(BAD_REQUEST, f"pic: {exc.reason}")
+        case core.InvalidSubmission():
+            return LegacyError(BAD_REQUEST, f"{exc.field}: {exc.reason}")
+        case core.NotFound():
+            return LegacyError(OTHER, "sign_id not found")
+        case core.NotModifiable():
+            return LegacyError(OTHER, f"{exc.status} signature cannot be modified")
+        case core.Duplicate():
+            return LegacyError(OTHER, f"signature {exc.existing_id} already has this text")
+        case core.QuotaExceeded():
+            return LegacyError(OTHER, "the app holds the maximum number of signatures")
+        case core.QualificationNotFound() | core.QualificationNotApproved():
+            return LegacyError(OTHER, "the signature's qualification is not usable")
+        case core.Conflict():
+            return LegacyError(OTHER, "changed concurrently, retry")
+        case core.Unavailable():
+            return LegacyError(TIMEOUT)
+        case _:
+            return LegacyError(OTHER)

@@ -1,0 +1,1 @@
+"""Yunpian API v2 signatures (`/v2/sign/{add,update,get}.json`): form bodies, `apikey`."""
