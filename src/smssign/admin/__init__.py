@@ -1,0 +1,1 @@
+"""The admin HTTP API: JSON routes and their OpenAPI document."""

@@ -1,0 +1,485 @@
+"""The OpenAPI 3.1 document of the admin API, written as data beside the routes it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smssign import __version__
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Bad query or body",
+        401: "Missing, unknown or revoked bearer token",
+        404: "No such object",
+        409: "The signature's status does not allow this decision, or it changed meanwhile",
+        413: "Body too large",
+        415: "Body is not application/json",
+        422: "A field is invalid; `error.field` names it",
+    }
+    return {str(s): {**_json(_ref("Error"), text[s])} for s in (401, *statuses)}
+
+
+def _id_param(name: str, what: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": f"The {what}'s id",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+PAGING = [
+    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Skip this many"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Page size"),
+]
+
+STATUS = {"type": "string", "enum": ["pending", "filing", "approved", "rejected"]}
+DELIVERY_STATUS = {"type": "string", "enum": ["pending", "delivered", "failed", "cancelled"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+            }
+        },
+    },
+    "Signature": {
+        "type": "object",
+        "description": "A signature; webhooks carry the same object.",
+        "properties": {
+            "id": {"type": "integer"},
+            "account_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "international": {"type": "boolean"},
+            "sign_type": {"type": ["integer", "null"]},
+            "document_type": {"type": ["integer", "null"]},
+            "purpose": {"type": "integer", "description": "0 own use, 1 for others"},
+            "proof_images": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "sha256 digests; fetch with GET /images/{digest}",
+            },
+            "commission_image": {"type": ["string", "null"]},
+            "remark": {"type": "string"},
+            "qualification_id": {"type": ["integer", "null"]},
+            "extra": {"type": "object"},
+            "status": STATUS,
+            "review_reply": {"type": "string"},
+            "submitted_at": {"type": "number"},
+            "reviewed_at": {"type": ["number", "null"]},
+            "application_id": {"type": "integer"},
+            "version": {"type": "integer"},
+            "created_at": {"type": "number"},
+            "updated_at": {"type": "number"},
+        },
+    },
+    "SignatureList": {
+        "type": "object",
+        "properties": {
+            "signatures": {"type": "array", "items": _ref("Signature")},
+            "total": {"type": "integer"},
+        },
+    },
+    "TimelineEntry": {
+        "type": "object",
+        "required": ["at", "kind"],
+        "properties": {
+            "at": {"type": "number"},
+            "kind": {"type": "string", "enum": ["application", "review", "delivery", "deleted"]},
+            "application": {"type": "object"},
+            "review": {
+                "type": "object",
+                "properties": {
+                    "decision": STATUS,
+                    "reason": {"type": "string"},
+                    "reviewer": {"type": "string"},
+                    "application_id": {"type": "integer"},
+                },
+            },
+            "delivery": _ref("Delivery"),
+            "event": {"type": "object"},
+        },
+    },
+    "Review": {
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["approved", "filing", "rejected"]},
+            "reason": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "Required to reject; becomes ReviewReply",
+            },
+        },
+    },
+    "Account": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
+            "arrears": {"type": "boolean"},
+            "ip_allow": {"type": "array", "items": {"type": "string"}},
+            "signature_quota": {"type": "integer"},
+            "created_at": {"type": "number"},
+        },
+    },
+    "AccountDetail": {
+        "type": "object",
+        "properties": {
+            "account": _ref("Account"),
+            "credentials": {"type": "array", "items": _ref("Credential")},
+            "webhook": {"oneOf": [_ref("Webhook"), {"type": "null"}]},
+        },
+    },
+    "AccountChange": {
+        "type": "object",
+        "properties": {
+            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
+            "arrears": {"type": "boolean"},
+            "ip_allow": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+            "signature_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        },
+    },
+    "NewAccount": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "maxLength": 200},
+            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
+        },
+    },
+    "Issued": {
+        "type": "object",
+        "description": "The same shape as `smssign accounts create --json`; secrets shown once.",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "certification": {"type": "string"},
+            "tencent": {"type": "object"},
+            "legacy": {"type": "object"},
+            "yunpian": {"type": "object"},
+        },
+    },
+    "Credential": {
+        "type": "object",
+        "properties": {
+            "dialect": {"type": "string", "enum": ["tencent", "legacy", "yunpian"]},
+            "key_id": {"type": ["string", "null"]},
+            "secret": {"type": "string", "description": "Only right after a rotation"},
+            "created_at": {"type": "number"},
+        },
+    },
+    "Webhook": {
+        "type": "object",
+        "properties": {
+            "account_id": {"type": "integer"},
+            "url": {"type": "string"},
+            "enabled": {"type": "boolean"},
+            "secret": {
+                "type": "string",
+                "description": "Only when smssign made the secret up (PUT without one)",
+            },
+            "created_at": {"type": "number"},
+            "updated_at": {"type": "number"},
+        },
+    },
+    "WebhookSetting": {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "secret": {"type": "string", "maxLength": 256},
+            "enabled": {"type": "boolean", "default": True},
+        },
+    },
+    "Delivery": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "event_id": {"type": "integer"},
+            "account_id": {"type": "integer"},
+            "signature_id": {"type": ["integer", "null"]},
+            "type": {"type": "string"},
+            "status": DELIVERY_STATUS,
+            "attempts": {"type": "integer"},
+            "next_attempt_at": {"type": "number"},
+            "last_status_code": {"type": ["integer", "null"]},
+            "last_error": {"type": "string"},
+            "created_at": {"type": "number"},
+            "finished_at": {"type": ["number", "null"]},
+            "attempt_log": {"type": "array", "items": {"type": "object"}},
+            "body": {"type": "object", "description": "The JSON sent (single delivery only)"},
+        },
+    },
+    "Counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+}
+
+
+def document() -> dict[str, Any]:
+    sign = _id_param("sign_id", "signature")
+    acct = _id_param("account_id", "account")
+    dlv = _id_param("delivery_id", "delivery")
+    paths: dict[str, Any] = {
+        "/me": {
+            "get": {
+                "summary": "The operator the token belongs to",
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"id": {}, "name": {}}}),
+                    **_errors(),
+                },
+            }
+        },
+        "/stats": {
+            "get": {
+                "summary": "Counts of signatures and webhook deliveries by status",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "signatures": _ref("Counts"),
+                                "deliveries": _ref("Counts"),
+                            },
+                        }
+                    ),
+                    **_errors(),
+                },
+            }
+        },
+        "/queue": {
+            "get": {
+                "summary": "Pending signatures, oldest submission first",
+                "parameters": [PAGING[1]],
+                "responses": {"200": _json(_ref("SignatureList")), **_errors(400)},
+            }
+        },
+        "/signatures": {
+            "get": {
+                "summary": "Live signatures of every account",
+                "parameters": [
+                    _query("status", {"type": "string"}, "Comma-separated statuses"),
+                    _query("account_id", {"type": "integer"}, "Only this account's"),
+                    _query("q", {"type": "string"}, "Name contains"),
+                    _query("order", {"type": "string", "enum": ["newest", "oldest"]}, "Order"),
+                    *PAGING,
+                ],
+                "responses": {"200": _json(_ref("SignatureList")), **_errors(400)},
+            }
+        },
+        "/signatures/{sign_id}": {
+            "get": {
+                "summary": "A signature (deleted ones too) and its timeline",
+                "parameters": [sign],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "signature": _ref("Signature"),
+                                "deleted_at": {"type": ["number", "null"]},
+                                "timeline": {"type": "array", "items": _ref("TimelineEntry")},
+                            },
+                        }
+                    ),
+                    **_errors(404),
+                },
+            }
+        },
+        "/signatures/{sign_id}/review": {
+            "post": {
+                "summary": "Approve, start filing or reject the current application",
+                "parameters": [sign],
+                "requestBody": _body(_ref("Review")),
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"signature": _ref("Signature")}}
+                    ),
+                    **_errors(400, 404, 409, 413, 415, 422),
+                },
+            }
+        },
+        "/images/{digest}": {
+            "get": {
+                "summary": "A proof or commission image",
+                "parameters": [
+                    {
+                        "name": "digest",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "The image", "content": {"image/*": {}}},
+                    **_errors(404),
+                },
+            }
+        },
+        "/accounts": {
+            "get": {
+                "summary": "Every account",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"accounts": {"type": "array", "items": _ref("Account")}},
+                        }
+                    ),
+                    **_errors(),
+                },
+            },
+            "post": {
+                "summary": "Create an account with credentials for every dialect",
+                "requestBody": _body(_ref("NewAccount")),
+                "responses": {
+                    "201": _json(_ref("Issued"), "Created; secrets shown once"),
+                    **_errors(400, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/accounts/{account_id}": {
+            "get": {
+                "summary": "An account, its active credentials (no secrets) and webhook",
+                "parameters": [acct],
+                "responses": {"200": _json(_ref("AccountDetail")), **_errors(404)},
+            },
+            "patch": {
+                "summary": "Change certification, arrears, IP allow-list or quota",
+                "parameters": [acct],
+                "requestBody": _body(_ref("AccountChange")),
+                "responses": {
+                    "200": _json(_ref("AccountDetail")),
+                    **_errors(400, 404, 413, 415, 422),
+                },
+            },
+        },
+        "/accounts/{account_id}/credentials/{dialect}/rotate": {
+            "post": {
+                "summary": "Issue a new credential for one dialect and revoke the old one",
+                "parameters": [
+                    acct,
+                    {
+                        "name": "dialect",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["tencent", "legacy", "yunpian"]},
+                    },
+                ],
+                "responses": {
+                    "201": _json(_ref("Credential"), "The new credential; secret shown once"),
+                    **_errors(404),
+                },
+            }
+        },
+        "/accounts/{account_id}/webhook": {
+            "get": {
+                "summary": "The account's webhook (without its secret)",
+                "parameters": [acct],
+                "responses": {"200": _json(_ref("Webhook")), **_errors(404)},
+            },
+            "put": {
+                "summary": "Set the webhook; without a secret, keep the current one or make one",
+                "parameters": [acct],
+                "requestBody": _body(_ref("WebhookSetting")),
+                "responses": {
+                    "200": _json(_ref("Webhook")),
+                    **_errors(400, 404, 413, 415, 422),
+                },
+            },
+            "delete": {
+                "summary": "Remove the webhook and cancel its unfinished deliveries",
+                "parameters": [acct],
+                "responses": {"204": {"description": "Removed"}, **_errors(404)},
+            },
+        },
+        "/deliveries": {
+            "get": {
+                "summary": "Webhook deliveries, newest first",
+                "parameters": [
+                    _query("account_id", {"type": "integer"}, "Only this account's"),
+                    _query("signature_id", {"type": "integer"}, "Only this signature's"),
+                    _query("status", DELIVERY_STATUS, "Only in this status"),
+                    *PAGING,
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "deliveries": {"type": "array", "items": _ref("Delivery")}
+                            },
+                        }
+                    ),
+                    **_errors(400),
+                },
+            }
+        },
+        "/deliveries/{delivery_id}": {
+            "get": {
+                "summary": "One delivery with its body and every attempt",
+                "parameters": [dlv],
+                "responses": {"200": _json(_ref("Delivery")), **_errors(404)},
+            }
+        },
+        "/deliveries/{delivery_id}/retry": {
+            "post": {
+                "summary": "Attempt a delivery again now",
+                "parameters": [dlv],
+                "responses": {"200": _json(_ref("Delivery")), **_errors(404, 422)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "smssign admin API",
+            "version": __version__,
+            "description": (
+                "Review signatures, manage accounts and webhooks. Authenticate with "
+                "`Authorization: Bearer <token>` from `smssign operators token NAME`."
+            ),
+        },
+        "servers": [{"url": "/admin/api"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": paths,
+    }

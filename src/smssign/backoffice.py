@@ -1,0 +1,97 @@
+"""The back office of a running smssign: operators, webhooks, and the workers behind them.
+
+Built on top of a Runtime (same engine, clock and randomness). The server opens it with
+its workers (webhook delivery, auto-review) running as tasks; the CLI opens it without.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from smssign.autoreview import AutoReviewer, Policy, load_policy
+from smssign.operators import OperatorService
+from smssign.runtime import Runtime
+from smssign.store.backoffice import BackofficeStore
+from smssign.timeline import Timeline, build
+from smssign.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoffice:
+    runtime: Runtime
+    store: BackofficeStore
+    operators: OperatorService
+    webhooks: WebhookService
+    secret_key: str
+    """Signs console cookies and CSRF tokens."""
+    policy: Policy
+    worker: DeliveryWorker | None = None
+
+    async def timeline(self, signature_id: int) -> Timeline | None:
+        return await build(self.runtime.repository, self.store, signature_id)
+
+
+def _store(runtime: Runtime) -> BackofficeStore:
+    return BackofficeStore(runtime.repository.engine, render_event)
+
+
+@asynccontextmanager
+async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIterator[Backoffice]:
+    """The back office on `runtime`; with `workers`, delivery and auto-review run meanwhile."""
+    settings = runtime.settings.backoffice
+    store = _store(runtime)
+    policy = load_policy(
+        settings.auto_review, settings.auto_review_delay, settings.auto_review_rules
+    )
+    secret_key = settings.secret_key or await store.server_key(
+        "console", lambda: runtime.randomness.token(32), runtime.clock.now()
+    )
+    worker = None
+    tasks: list[asyncio.Task[None]] = []
+    if workers:
+        worker = DeliveryWorker(
+            store,
+            runtime.clock,
+            schedule=RetrySchedule(
+                settings.webhook_retry_delays,
+                settings.webhook_retry_every,
+                settings.webhook_give_up_after,
+            ),
+            timeout=settings.webhook_timeout,
+            poll_interval=settings.poll_interval,
+        )
+        tasks.append(asyncio.create_task(worker.run(), name="smssign-webhooks"))
+        reviewer = AutoReviewer(
+            policy,
+            runtime.signatures,
+            runtime.repository,
+            store,
+            runtime.clock,
+            poll_interval=settings.poll_interval,
+        )
+        if policy.mode.value != "off":
+            tasks.append(asyncio.create_task(reviewer.run(), name="smssign-auto-review"))
+    backoffice = Backoffice(
+        runtime=runtime,
+        store=store,
+        operators=OperatorService(store, runtime.clock, runtime.randomness),
+        webhooks=WebhookService(store, runtime.clock, runtime.randomness),
+        secret_key=secret_key,
+        policy=policy,
+        worker=worker,
+    )
+    try:
+        yield backoffice
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,704 @@
+"""The review console at /console: server-rendered pages for operators, plain HTML forms.
+
+Every page works without JavaScript. Pages need a logged-in operator; every POST needs
+the form's CSRF token. Bad input of any kind comes back as a page that says what was
+wrong, never as a server error: handlers raise FormError or a core error, and `page()`
+turns each into a page with the right status.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import jinja2
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from smssign.backoffice import Backoffice
+from smssign.console.session import (
+    LOGIN_COOKIE,
+    LOGIN_COOKIE_AGE,
+    SESSION_COOKIE,
+    CookieSeal,
+    clear_cookie,
+    set_cookie,
+)
+from smssign.core import errors
+from smssign.core.model import Certification, Dialect, Signature, Status
+from smssign.operators import LoginRefused, OperatorSession
+from smssign.timeline import DOCUMENT_TYPES, PURPOSES, SIGN_TYPES, FieldChange, compare, describe
+from smssign.transport import client_ip, read_body
+from smssign.webhooks import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+MAX_FORM_BYTES = 64 * 1024
+MAX_ID = 2**63 - 1
+LONGEST_REASON = 500
+PAGE_SIZE = 50
+QUEUE_SIZE = 100
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def when(at: float | None) -> str:
+    if at is None:
+        return "—"
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def pretty_json(text: str) -> str:
+    try:
+        return orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONDecodeError:
+        return text
+
+
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters["when"] = when
+environment.filters["pretty_json"] = pretty_json
+environment.globals.update(
+    describe=describe,
+    SIGN_TYPES=SIGN_TYPES,
+    DOCUMENT_TYPES=DOCUMENT_TYPES,
+    PURPOSES=PURPOSES,
+    STATUSES=[s.value for s in Status],
+    DELIVERY_STATUSES=[s.value for s in DeliveryStatus],
+    DIALECTS=[d.value for d in Dialect],
+)
+
+SECURITY_HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+NOTICES: Mapping[str, str] = {
+    "approved": "Signature {id} approved.",
+    "filing": "Signature {id} is now in carrier filing.",
+    "rejected": "Signature {id} rejected.",
+    "policy": "Account settings saved.",
+    "webhook": "Webhook saved.",
+    "webhook-removed": "Webhook removed; its unfinished deliveries are cancelled.",
+    "retry": "Delivery {id} will be attempted again now.",
+}
+"""Messages a redirect may ask a page to show; only these, so a link cannot inject text."""
+
+
+class FormError(Exception):
+    """The visitor sent something the page cannot use; shown to them with `status`."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    fields: Mapping[str, list[str]]
+
+    def get(self, name: str) -> str:
+        values = self.fields.get(name)
+        return values[0] if values else ""
+
+    def flag(self, name: str) -> bool:
+        return self.get(name).lower() in ("on", "1", "true", "yes")
+
+
+async def read_form(request: Request) -> Form:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise FormError("Send the form as application/x-www-form-urlencoded.", 415)
+    body = await read_body(request, MAX_FORM_BYTES)
+    if body is None:
+        raise FormError("The form is too large.", 413)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=200, errors="strict"
+        )
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise FormError("The form could not be read.") from exc
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if "\x00" in value:
+            raise FormError(f"The field {name[:40]!r} contains a NUL character.")
+        fields.setdefault(name, []).append(value)
+    return Form(fields)
+
+
+@dataclass
+class Visit:
+    """One request to the console: who is asking, and the cookies to send back."""
+
+    request: Request
+    backoffice: Backoffice
+    seal: CookieSeal
+    session: OperatorSession | None = None
+    session_token: str | None = None
+    nonce: str | None = None
+    new_nonce: bool = False
+    form: Form = field(default_factory=lambda: Form({}))
+
+    @property
+    def operator_name(self) -> str:
+        assert self.session is not None
+        return self.session.operator.name
+
+    @property
+    def csrf(self) -> str:
+        if self.session_token is not None:
+            return self.seal.csrf(self.session_token)
+        if self.nonce is None:
+            self.nonce = self.backoffice.runtime.randomness.token(16)
+            self.new_nonce = True
+        return self.seal.csrf(self.nonce)
+
+    def csrf_ok(self, presented: str) -> bool:
+        basis = self.session_token if self.session is not None else self.nonce
+        return self.seal.csrf_ok(basis, presented)
+
+    def finish(self, response: Response) -> Response:
+        if self.new_nonce:
+            sealed = self.seal.seal("login", self.nonce or "")
+            set_cookie(self.request, response, LOGIN_COOKIE, sealed, LOGIN_COOKIE_AGE)
+        return response
+
+    def query(self, name: str) -> str:
+        value = self.request.query_params.get(name, "")
+        if any(ord(ch) < 32 for ch in value):
+            raise FormError(f"The {name[:40]} parameter contains control characters.")
+        return value
+
+    def path_id(self, name: str) -> int:
+        raw = str(self.request.path_params.get(name, ""))
+        if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+            raise errors.NotFound()
+        return int(raw)
+
+    def render(self, template: str, code: int = 200, **context: Any) -> Response:
+        params = self.request.query_params
+        notice = NOTICES.get(params.get("done", ""), "")
+        if notice:
+            notice = notice.format(id=_digits(params.get("id", "")))
+        html = environment.get_template(template).render(
+            operator=self.session.operator if self.session else None,
+            csrf=self.csrf,
+            notice=notice,
+            path=self.request.url.path,
+            **context,
+        )
+        return HTMLResponse(html, status_code=code, headers=dict(SECURITY_HEADERS))
+
+
+def _digits(text: str) -> str:
+    return text if text.isascii() and text.isdigit() and len(text) < 20 else ""
+
+
+def redirect(path: str, **query: str | int) -> Response:
+    target = path + ("?" + urlencode(query) if query else "")
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+_CONSOLE_PATH = re.compile(r"/console/[A-Za-z0-9/_.%=&?-]{0,500}")
+
+
+def safe_next(value: str) -> str:
+    """Only console paths: a login link must not send the operator to another site."""
+    if _CONSOLE_PATH.fullmatch(value) and "//" not in value:
+        return value
+    return "/console/"
+
+
+Handler = Callable[[Visit], Awaitable[Response]]
+
+
+def page(handler: Handler, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: session, CSRF on POST, and every failure as a proper page."""
+
+    async def endpoint(request: Request) -> Response:
+        backoffice: Backoffice = request.app.state.backoffice
+        seal = CookieSeal(backoffice.secret_key)
+        visit = Visit(request, backoffice, seal)
+        try:
+            response = await _serve(visit, handler, public)
+        except FormError as exc:
+            response = _problem(visit, exc.status, exc.message)
+        except (errors.NotFound, errors.AccountNotFound, errors.QualificationNotFound):
+            response = _problem(visit, 404, "There is nothing here, or it was deleted.")
+        except errors.InvalidSubmission as exc:
+            response = _problem(visit, 400, f"{exc.field}: {exc.reason}")
+        except errors.InvalidTransition as exc:
+            response = _problem(
+                visit,
+                409,
+                f"The signature is {exc.status} now, so it cannot become {exc.target}. "
+                "Someone may have reviewed it first.",
+            )
+        except (errors.NotModifiable, errors.Conflict) as exc:
+            response = _problem(visit, 409, f"{exc}. Someone may have changed it first.")
+        except errors.Unavailable:
+            log.warning("console: store unavailable")
+            response = _problem(visit, 503, "The database is not reachable. Try again shortly.")
+        except errors.SmssignError as exc:
+            response = _problem(visit, 400, str(exc) or type(exc).__name__)
+        except Exception:
+            log.exception("console: unexpected error on %s", request.url.path)
+            response = _problem(visit, 500, "Something went wrong; the server log has details.")
+        return visit.finish(response)
+
+    return endpoint
+
+
+async def _serve(visit: Visit, handler: Handler, public: bool) -> Response:
+    request = visit.request
+    lifetime = visit.backoffice.operators.session_lifetime
+    token = visit.seal.open("session", request.cookies.get(SESSION_COOKIE), lifetime)
+    if token is not None:
+        visit.session = await visit.backoffice.operators.session(token)
+        visit.session_token = token if visit.session is not None else None
+    visit.nonce = visit.seal.open("login", request.cookies.get(LOGIN_COOKIE), LOGIN_COOKIE_AGE)
+    if not public and visit.session is None:
+        if request.method == "GET":
+            return redirect("/console/login", next=request.url.path)
+        return redirect("/console/login")
+    if request.method == "POST":
+        visit.form = await read_form(request)
+        if not visit.csrf_ok(visit.form.get("csrf")):
+            if visit.session is None:
+                return visit.render(
+                    "login.html",
+                    403,
+                    error="The login form expired. Please try again.",
+                    name=visit.form.get("name")[:64],
+                    next=safe_next(visit.form.get("next")),
+                )
+            raise FormError(
+                "This form expired or did not come from the console. Reload the page and "
+                "try again.",
+                403,
+            )
+    return await handler(visit)
+
+
+def _problem(visit: Visit, status: int, message: str) -> Response:
+    try:
+        return visit.render("error.html", status, message=message, status=status)
+    except Exception:
+        log.exception("console: cannot render the error page")
+        return HTMLResponse(
+            "<!doctype html><title>Error</title><p>Something went wrong.</p>",
+            status_code=500,
+            headers=dict(SECURITY_HEADERS),
+        )
+
+
+# --- login ----------------------------------------------------------------------------
+
+
+async def login(visit: Visit) -> Response:
+    if visit.request.method == "GET":
+        if visit.session is not None:
+            return redirect("/console/")
+        target = safe_next(visit.request.query_params.get("next", ""))
+        return visit.render("login.html", error="", name="", next=target)
+    form = visit.form
+    name = form.get("name").strip()
+    target = safe_next(form.get("next"))
+    try:
+        session, token = await visit.backoffice.operators.login(
+            name, form.get("password"), client_ip(visit.request)
+        )
+    except LoginRefused as exc:
+        return visit.render(
+            "login.html", 429 if exc.locked else 401, error=str(exc), name=name[:64], next=target
+        )
+    response = redirect(target)
+    lifetime = int(session.expires_at - session.created_at)
+    set_cookie(visit.request, response, SESSION_COOKIE, visit.seal.seal("session", token), lifetime)
+    clear_cookie(visit.request, response, LOGIN_COOKIE)
+    visit.new_nonce = False
+    return response
+
+
+async def logout(visit: Visit) -> Response:
+    if visit.session_token is not None:
+        await visit.backoffice.operators.logout(visit.session_token)
+    response = redirect("/console/login")
+    clear_cookie(visit.request, response, SESSION_COOKIE)
+    return response
+
+
+# --- dashboard, queue, signatures -----------------------------------------------------
+
+
+async def dashboard(visit: Visit) -> Response:
+    store = visit.backoffice.store
+    oldest, _ = await store.signature_list(statuses=[Status.PENDING], oldest_first=True, limit=1)
+    return visit.render(
+        "dashboard.html",
+        counts=await store.status_counts(),
+        deliveries=await store.delivery_counts(),
+        oldest=oldest[0] if oldest else None,
+        policy=visit.backoffice.policy,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    signature: Signature
+    account_name: str
+    kind: str
+    changes: list[FieldChange] | None
+
+
+async def _queue_items(visit: Visit, signatures: list[Signature]) -> list[QueueItem]:
+    repository = visit.backoffice.runtime.repository
+    names: dict[int, str] = {}
+    items = []
+    for signature in signatures:
+        if signature.account_id not in names:
+            account = await repository.account(signature.account_id)
+            names[signature.account_id] = account.name if account else "?"
+        applications = await repository.applications(signature.id)
+        kind = applications[-1].kind.value if applications else "add"
+        changes = None
+        if len(applications) >= 2:
+            changes = compare(applications[-2].snapshot, applications[-1].snapshot)
+        items.append(QueueItem(signature, names[signature.account_id], kind, changes))
+    return items
+
+
+async def queue(visit: Visit) -> Response:
+    store = visit.backoffice.store
+    pending, pending_total = await store.signature_list(
+        statuses=[Status.PENDING], oldest_first=True, limit=QUEUE_SIZE
+    )
+    filing, filing_total = await store.signature_list(
+        statuses=[Status.FILING], oldest_first=True, limit=QUEUE_SIZE
+    )
+    return visit.render(
+        "queue.html",
+        pending=await _queue_items(visit, pending),
+        pending_total=pending_total,
+        filing=await _queue_items(visit, filing),
+        filing_total=filing_total,
+        now=visit.backoffice.runtime.clock.now(),
+    )
+
+
+def _page_number(visit: Visit) -> int:
+    raw = visit.query("page") or "1"
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise FormError("page must be a number from 1.")
+    return int(raw)
+
+
+def _optional_id(text: str, what: str) -> int | None:
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise FormError(f"{what} must be a number.")
+    return int(text)
+
+
+async def signatures(visit: Visit) -> Response:
+    status = visit.query("status")
+    if status and status not in {s.value for s in Status}:
+        raise FormError("status must be pending, filing, approved or rejected.")
+    account_id = _optional_id(visit.query("account"), "account")
+    text = visit.query("q").strip()[:100]
+    number = _page_number(visit)
+    found, total = await visit.backoffice.store.signature_list(
+        statuses=[Status(status)] if status else [],
+        account_id=account_id,
+        text=text,
+        offset=(number - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    return visit.render(
+        "signatures.html",
+        signatures=found,
+        total=total,
+        page=number,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        status=status,
+        account=account_id or "",
+        q=text,
+        query=lambda n: urlencode(
+            {"status": status, "account": account_id or "", "q": text, "page": n}
+        ),
+    )
+
+
+async def signature(visit: Visit) -> Response:
+    sign_id = visit.path_id("sign_id")
+    timeline = await visit.backoffice.timeline(sign_id)
+    if timeline is None:
+        raise errors.NotFound()
+    account = await visit.backoffice.runtime.repository.account(timeline.signature.account_id)
+    return visit.render(
+        "signature.html",
+        timeline=timeline,
+        signature=timeline.signature,
+        deleted_at=timeline.record.deleted_at,
+        account=account,
+        changes=timeline.changes(),
+        current=timeline.current_application(),
+    )
+
+
+_DECISIONS = {"approved": Status.APPROVED, "filing": Status.FILING, "rejected": Status.REJECTED}
+
+
+async def review(visit: Visit) -> Response:
+    sign_id = visit.path_id("sign_id")
+    decision = _DECISIONS.get(visit.form.get("decision"))
+    if decision is None:
+        raise FormError("Choose approve, start filing or reject.")
+    reason = visit.form.get("reason").strip()
+    if len(reason) > LONGEST_REASON:
+        raise FormError(f"The reason may be at most {LONGEST_REASON} characters.")
+    if decision is Status.REJECTED and not reason:
+        raise FormError("A rejection needs a reason; the applicant will see it.")
+    await visit.backoffice.runtime.signatures.review(
+        sign_id, decision, reason=reason, reviewer=visit.operator_name
+    )
+    if visit.backoffice.worker is not None:
+        visit.backoffice.worker.wake()
+    if visit.form.get("back") == "queue":
+        return redirect("/console/queue", done=decision.value, id=sign_id)
+    return redirect(f"/console/signatures/{sign_id}", done=decision.value, id=sign_id)
+
+
+async def image(visit: Visit) -> Response:
+    digest = str(visit.request.path_params.get("digest", ""))
+    if not _DIGEST.fullmatch(digest):
+        raise errors.NotFound()
+    data = await visit.backoffice.runtime.blobs.get(digest)
+    if data is None:
+        raise errors.NotFound()
+    return Response(
+        data,
+        media_type=image_type(data),
+        headers={
+            "Cache-Control": "private, max-age=86400, immutable",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+def image_type(data: bytes) -> str:
+    """The media type from the first bytes; proof images were checked to be one of these."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data.startswith(b"BM"):
+        return "image/bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def _account_name(text: str) -> str:
+    name = text.strip()
+    if not 1 <= len(name) <= 200:
+        raise FormError("An account name has 1 to 200 characters.")
+    if any(ord(ch) < 32 for ch in name):
+        raise FormError("An account name may not contain control characters.")
+    return name
+
+
+async def accounts(visit: Visit) -> Response:
+    runtime = visit.backoffice.runtime
+    if visit.request.method == "POST":
+        name = _account_name(visit.form.get("name"))
+        individual = visit.form.get("certification") == Certification.INDIVIDUAL.value
+        issued = await runtime.accounts.create(name, individual=individual)
+        return visit.render(
+            "issued.html", account=issued.account, credentials=list(issued.credentials.values())
+        )
+    return visit.render("accounts.html", accounts=await runtime.repository.accounts())
+
+
+async def account(visit: Visit) -> Response:
+    account_id = visit.path_id("account_id")
+    backoffice = visit.backoffice
+    found = await backoffice.runtime.accounts.get(account_id)
+    recent, total = await backoffice.store.signature_list(account_id=account_id, limit=20)
+    return visit.render(
+        "account.html",
+        account=found,
+        credentials=await backoffice.runtime.repository.credentials(account_id),
+        webhook=await backoffice.webhooks.get(account_id),
+        deliveries=await backoffice.store.deliveries(account_id=account_id, limit=20),
+        delivery_counts=await backoffice.store.delivery_counts(account_id),
+        signatures=recent,
+        signature_total=total,
+    )
+
+
+def parse_networks(text: str) -> list[str]:
+    networks = []
+    for part in re.split(r"[\s,]+", text.strip()):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise FormError(f"{part[:60]!r} is not an IP address or network (CIDR).") from exc
+    if len(networks) > 100:
+        raise FormError("At most 100 networks.")
+    return networks
+
+
+async def policy(visit: Visit) -> Response:
+    account_id = visit.path_id("account_id")
+    form = visit.form
+    try:
+        certification = Certification(form.get("certification"))
+    except ValueError as exc:
+        raise FormError("Certification must be enterprise or individual.") from exc
+    quota_text = form.get("quota").strip()
+    if not quota_text.isascii() or not quota_text.isdigit() or int(quota_text) > 1_000_000:
+        raise FormError("The quota must be a whole number from 0 to 1000000.")
+    await visit.backoffice.runtime.accounts.update(
+        account_id,
+        certification=certification,
+        arrears=form.flag("arrears"),
+        ip_allow=parse_networks(form.get("ip_allow")),
+        signature_quota=int(quota_text),
+    )
+    return redirect(f"/console/accounts/{account_id}", done="policy")
+
+
+async def rotate(visit: Visit) -> Response:
+    account_id = visit.path_id("account_id")
+    try:
+        dialect = Dialect(visit.form.get("dialect"))
+    except ValueError as exc:
+        raise FormError("Choose tencent, legacy or yunpian.") from exc
+    runtime = visit.backoffice.runtime
+    credential = await runtime.accounts.rotate(account_id, dialect)
+    found = await runtime.accounts.get(account_id)
+    return visit.render("issued.html", account=found, credentials=[credential], rotated=True)
+
+
+async def webhook(visit: Visit) -> Response:
+    account_id = visit.path_id("account_id")
+    service = visit.backoffice.webhooks
+    await visit.backoffice.runtime.accounts.get(account_id)
+    if visit.form.get("action") == "remove":
+        await service.remove(account_id)
+        return redirect(f"/console/accounts/{account_id}", done="webhook-removed")
+    secret = visit.form.get("secret").strip()
+    had_one = await service.get(account_id) is not None
+    saved = await service.set(
+        account_id, visit.form.get("url"), secret=secret or None, enabled=visit.form.flag("enabled")
+    )
+    if not secret and not had_one:
+        # A made-up secret is no use unless the operator sees it once.
+        return visit.render("webhook_secret.html", webhook=saved)
+    return redirect(f"/console/accounts/{account_id}", done="webhook")
+
+
+# --- deliveries -----------------------------------------------------------------------
+
+
+async def deliveries(visit: Visit) -> Response:
+    status = visit.query("status")
+    if status and status not in {s.value for s in DeliveryStatus}:
+        raise FormError("Unknown delivery status.")
+    account_id = _optional_id(visit.query("account"), "account")
+    number = _page_number(visit)
+    found = await visit.backoffice.store.deliveries(
+        account_id=account_id,
+        status=DeliveryStatus(status) if status else None,
+        offset=(number - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
+    )
+    return visit.render(
+        "deliveries.html",
+        deliveries=found[:PAGE_SIZE],
+        more=len(found) > PAGE_SIZE,
+        page=number,
+        status=status,
+        account=account_id or "",
+        query=lambda n: urlencode({"status": status, "account": account_id or "", "page": n}),
+    )
+
+
+async def delivery(visit: Visit) -> Response:
+    delivery_id = visit.path_id("delivery_id")
+    store = visit.backoffice.store
+    found = await store.delivery(delivery_id)
+    if found is None:
+        raise errors.NotFound()
+    return visit.render(
+        "delivery.html",
+        delivery=found,
+        attempts=await store.attempts(delivery_id),
+        webhook=await visit.backoffice.webhooks.get(found.account_id),
+    )
+
+
+async def retry(visit: Visit) -> Response:
+    delivery_id = visit.path_id("delivery_id")
+    await visit.backoffice.webhooks.retry(delivery_id)
+    if visit.backoffice.worker is not None:
+        visit.backoffice.worker.wake()
+    return redirect(f"/console/deliveries/{delivery_id}", done="retry", id=delivery_id)
+
+
+def routes() -> list[BaseRoute]:
+    """The console's routes, to be mounted at /console."""
+    get, post, both = ["GET"], ["POST"], ["GET", "POST"]
+    return [
+        Route("/", page(dashboard), methods=get),
+        Route("/login", page(login, public=True), methods=both),
+        Route("/logout", page(logout), methods=post),
+        Route("/queue", page(queue), methods=get),
+        Route("/signatures", page(signatures), methods=get),
+        Route("/signatures/{sign_id}", page(signature), methods=get),
+        Route("/signatures/{sign_id}/review", page(review), methods=post),
+        Route("/images/{digest}", page(image), methods=get),
+        Route("/accounts", page(accounts), methods=both),
+        Route("/accounts/{account_id}", page(account), methods=get),
+        Route("/accounts/{account_id}/policy", page(policy), methods=post),
+        Route("/accounts/{account_id}/rotate", page(rotate), methods=post),
+        Route("/accounts/{account_id}/webhook", page(webhook), methods=post),
+        Route("/deliveries", page(deliveries), methods=get),
+        Route("/deliveries/{delivery_id}", page(delivery), methods=get),
+        Route("/deliveries/{delivery_id}/retry", page(retry), methods=post),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="console-static"),
+    ]

@@ -1,0 +1,669 @@
+"""SQL for the back office: operators, sessions, tokens, webhooks, deliveries, console reads.
+
+Implements `OperatorStore` (smssign.operators) and `WebhookStore` (smssign.webhooks), plus
+the cross-account reads the console and the admin API show. Writes follow the same rules
+as the main repository: SQLite transactions begin IMMEDIATE; PostgreSQL claims due
+deliveries and undispatched events with FOR UPDATE SKIP LOCKED, so several server
+processes can run the delivery worker on one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from smssign.core import errors
+from smssign.core.model import Event, EventType, Review, Signature, Status
+from smssign.operators import Operator, OperatorSession
+from smssign.store import tables as t
+from smssign.store.repository import _signature
+from smssign.webhooks import Attempt, Claim, Delivery, DeliveryStatus, Outcome, Webhook
+
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRecord:
+    """A signature as the console sees it: deleted ones included, with when."""
+
+    signature: Signature
+    deleted_at: float | None
+
+
+def _operator(row: Row[Any]) -> Operator:
+    m = row._mapping
+    return Operator(m["id"], m["name"], m["created_at"], m["disabled_at"])
+
+
+def _webhook(row: Row[Any]) -> Webhook:
+    m = row._mapping
+    return Webhook(
+        account_id=m["account_id"],
+        url=m["url"],
+        secret=m["secret"],
+        enabled=bool(m["enabled"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    m = row._mapping
+    return Delivery(
+        id=m["id"],
+        event_id=m["event_id"],
+        account_id=m["account_id"],
+        signature_id=m["signature_id"],
+        type=m["type"],
+        body=m["body"],
+        status=DeliveryStatus(m["status"]),
+        attempts=m["attempts"],
+        next_attempt_at=m["next_attempt_at"],
+        last_status_code=m["last_status_code"],
+        last_error=m["last_error"],
+        created_at=m["created_at"],
+        finished_at=m["finished_at"],
+    )
+
+
+def _attempt(row: Row[Any]) -> Attempt:
+    m = row._mapping
+    return Attempt(
+        id=m["id"],
+        delivery_id=m["delivery_id"],
+        number=m["number"],
+        url=m["url"],
+        started_at=m["started_at"],
+        duration=m["duration"],
+        status_code=m["status_code"],
+        error=m["error"],
+        response=m["response"],
+        delivered=bool(m["delivered"]),
+    )
+
+
+def _event(row: Row[Any]) -> Event:
+    m = row._mapping
+    return Event(
+        m["id"],
+        m["account_id"],
+        EventType(m["type"]),
+        m["signature_id"],
+        m["payload"],
+        m["created_at"],
+    )
+
+
+class BackofficeStore:
+    """One engine, shared with the main repository."""
+
+    def __init__(self, engine: AsyncEngine, render_event: Callable[[Event], str]) -> None:
+        self.engine = engine
+        self.render_event = render_event
+        self.row_locks = engine.dialect.name != "sqlite"
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(smssign_write=True)
+                async with conn.begin():
+                    yield conn
+        except (errors.SmssignError, IntegrityError):
+            raise
+        except DBAPIError as exc:
+            raise errors.Unavailable(str(exc.orig)) from exc
+        except OSError as exc:
+            raise errors.Unavailable(str(exc)) from exc
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise errors.Unavailable(str(exc.orig)) from exc
+        except OSError as exc:
+            raise errors.Unavailable(str(exc)) from exc
+
+    # --- keys -----------------------------------------------------------------------
+
+    async def server_key(self, name: str, make: Callable[[], str], at: float) -> str:
+        """The named key, created with `make()` by whichever process asks first."""
+        query = select(t.server_keys.c.value).where(t.server_keys.c.name == name)
+        async with self._read() as conn:
+            found = (await conn.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return str(found)
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(t.server_keys).values(name=name, value=make(), created_at=at)
+                )
+        except IntegrityError:
+            pass  # another process made it first; theirs counts
+        async with self._read() as conn:
+            return str((await conn.execute(query)).scalar_one())
+
+    # --- operators ------------------------------------------------------------------
+
+    async def insert_operator(self, name: str, password_hash: str, at: float) -> Operator:
+        try:
+            async with self._write() as conn:
+                result = await conn.execute(
+                    insert(t.operators)
+                    .values(name=name, password_hash=password_hash, created_at=at)
+                    .returning(t.operators)
+                )
+                return _operator(result.one())
+        except IntegrityError as exc:
+            raise errors.Conflict(f"an operator named {name!r} exists") from exc
+
+    async def operator_named(self, name: str) -> tuple[Operator, str] | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(t.operators).where(t.operators.c.name == name))
+            ).first()
+        return (_operator(row), row._mapping["password_hash"]) if row else None
+
+    async def operators(self) -> list[Operator]:
+        async with self._read() as conn:
+            rows = (await conn.execute(select(t.operators).order_by(t.operators.c.id))).all()
+        return [_operator(r) for r in rows]
+
+    async def set_password(self, operator_id: int, password_hash: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(t.operators)
+                .where(t.operators.c.id == operator_id)
+                .values(password_hash=password_hash)
+            )
+
+    async def count_login_failures(self, name: str, since: float) -> int:
+        c = t.login_failures.c
+        query = select(func.count()).where(c.name == name, c.at > since)
+        async with self._read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def record_login_failure(self, name: str, address: str | None, at: float) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                insert(t.login_failures).values(name=name, address=(address or "")[:64], at=at)
+            )
+
+    async def clear_login_failures(self, name: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(delete(t.login_failures).where(t.login_failures.c.name == name))
+
+    async def insert_session(
+        self, operator_id: int, token_hash: str, at: float, expires_at: float
+    ) -> int:
+        async with self._write() as conn:
+            result = await conn.execute(
+                insert(t.operator_sessions)
+                .values(
+                    operator_id=operator_id,
+                    token_hash=token_hash,
+                    created_at=at,
+                    expires_at=expires_at,
+                    revoked_at=None,
+                )
+                .returning(t.operator_sessions.c.id)
+            )
+            return int(result.scalar_one())
+
+    async def session(self, token_hash: str, now: float) -> OperatorSession | None:
+        s = t.operator_sessions.c
+        query = (
+            select(t.operator_sessions, t.operators)
+            .join(t.operators, t.operators.c.id == s.operator_id)
+            .where(
+                s.token_hash == token_hash,
+                s.revoked_at.is_(None),
+                s.expires_at > now,
+                t.operators.c.disabled_at.is_(None),
+            )
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        o = t.operators.c
+        operator = Operator(m[o.id], m[o.name], m[o.created_at], m[o.disabled_at])
+        return OperatorSession(m[s.id], operator, m[s.created_at], m[s.expires_at])
+
+    async def revoke_session(self, token_hash: str, at: float) -> None:
+        s = t.operator_sessions.c
+        async with self._write() as conn:
+            await conn.execute(
+                update(t.operator_sessions)
+                .where(s.token_hash == token_hash, s.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+
+    async def insert_token(self, operator_id: int, token_hash: str, label: str, at: float) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                insert(t.operator_tokens).values(
+                    operator_id=operator_id,
+                    token_hash=token_hash,
+                    label=label,
+                    created_at=at,
+                    revoked_at=None,
+                )
+            )
+
+    async def token_operator(self, token_hash: str) -> Operator | None:
+        k = t.operator_tokens.c
+        query = (
+            select(t.operators)
+            .join(t.operator_tokens, k.operator_id == t.operators.c.id)
+            .where(
+                k.token_hash == token_hash,
+                k.revoked_at.is_(None),
+                t.operators.c.disabled_at.is_(None),
+            )
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        return _operator(row) if row else None
+
+    # --- webhooks -------------------------------------------------------------------
+
+    async def set_webhook(
+        self, account_id: int, url: str, secret: str, enabled: bool, at: float
+    ) -> Webhook:
+        w = t.webhooks.c
+        async with self._write() as conn:
+            exists = (
+                await conn.execute(select(t.accounts.c.id).where(t.accounts.c.id == account_id))
+            ).first()
+            if exists is None:
+                raise errors.AccountNotFound(f"no account {account_id}")
+            current = (
+                await conn.execute(select(t.webhooks).where(w.account_id == account_id))
+            ).first()
+            if current is None:
+                await conn.execute(
+                    insert(t.webhooks).values(
+                        account_id=account_id,
+                        url=url,
+                        secret=secret,
+                        enabled=enabled,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+            else:
+                await conn.execute(
+                    update(t.webhooks)
+                    .where(w.account_id == account_id)
+                    .values(url=url, secret=secret, enabled=enabled, updated_at=at)
+                )
+            row = (await conn.execute(select(t.webhooks).where(w.account_id == account_id))).one()
+        return _webhook(row)
+
+    async def webhook(self, account_id: int) -> Webhook | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(t.webhooks).where(t.webhooks.c.account_id == account_id))
+            ).first()
+        return _webhook(row) if row else None
+
+    async def remove_webhook(self, account_id: int, at: float) -> bool:
+        d = t.deliveries.c
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(t.webhooks).where(t.webhooks.c.account_id == account_id)
+            )
+            if result.rowcount == 0:
+                return False
+            await conn.execute(
+                update(t.deliveries)
+                .where(d.account_id == account_id, d.status == DeliveryStatus.PENDING.value)
+                .values(
+                    status=DeliveryStatus.CANCELLED.value,
+                    finished_at=at,
+                    lease_until=None,
+                    leased_by=None,
+                )
+            )
+        return True
+
+    async def dispatch_events(self, now: float, limit: int) -> int:
+        e = t.events.c
+        pending = select(e.id).where(e.dispatched_at.is_(None)).limit(1)
+        async with self._read() as conn:
+            if (await conn.execute(pending)).first() is None:
+                return 0
+        async with self._write() as conn:
+            query = select(t.events).where(e.dispatched_at.is_(None)).order_by(e.id).limit(limit)
+            if self.row_locks:
+                query = query.with_for_update(skip_locked=True)
+            events = [_event(r) for r in (await conn.execute(query)).all()]
+            if not events:
+                return 0
+            accounts = {event.account_id for event in events}
+            hooks = {
+                hook.account_id: hook
+                for hook in (
+                    _webhook(r)
+                    for r in (
+                        await conn.execute(
+                            select(t.webhooks).where(t.webhooks.c.account_id.in_(accounts))
+                        )
+                    ).all()
+                )
+            }
+            rows = []
+            for event in events:
+                hook = hooks.get(event.account_id)
+                # Only events after the webhook was first set, and none while it is switched off.
+                if hook is None or not hook.enabled or event.created_at < hook.created_at:
+                    continue
+                rows.append(
+                    {
+                        "event_id": event.id,
+                        "account_id": event.account_id,
+                        "signature_id": event.signature_id,
+                        "type": event.type.value,
+                        "body": self.render_event(event),
+                        "status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "lease_until": None,
+                        "leased_by": None,
+                        "last_status_code": None,
+                        "last_error": "",
+                        "created_at": event.created_at,
+                        "finished_at": None,
+                    }
+                )
+            if rows:
+                await conn.execute(insert(t.deliveries), rows)
+            await conn.execute(
+                update(t.events)
+                .where(e.id.in_([event.id for event in events]))
+                .values(dispatched_at=now)
+            )
+        return len(events)
+
+    def _due(self, now: float) -> Any:
+        d = t.deliveries.c
+        w = t.webhooks.c
+        return (
+            select(t.deliveries, w.url, w.secret)
+            .join(t.webhooks, w.account_id == d.account_id)
+            .where(
+                d.status == DeliveryStatus.PENDING.value,
+                d.next_attempt_at <= now,
+                or_(d.lease_until.is_(None), d.lease_until < now),
+                w.enabled,
+            )
+            .order_by(d.next_attempt_at, d.id)
+        )
+
+    async def claim_deliveries(
+        self, worker: str, now: float, lease: float, limit: int
+    ) -> list[Claim]:
+        async with self._read() as conn:
+            if (await conn.execute(self._due(now).limit(1))).first() is None:
+                return []
+        async with self._write() as conn:
+            query = self._due(now).limit(limit)
+            if self.row_locks:
+                query = query.with_for_update(skip_locked=True, of=t.deliveries)
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return []
+            claims = [Claim(_delivery(r), r._mapping["url"], r._mapping["secret"]) for r in rows]
+            await conn.execute(
+                update(t.deliveries)
+                .where(t.deliveries.c.id.in_([c.delivery.id for c in claims]))
+                .values(lease_until=now + lease, leased_by=worker)
+            )
+        return claims
+
+    async def record_attempt(
+        self,
+        claim: Claim,
+        worker: str,
+        outcome: Outcome,
+        next_attempt_at: float | None,
+        at: float,
+    ) -> None:
+        d = t.deliveries.c
+        delivery = claim.delivery
+        async with self._write() as conn:
+            current = (
+                await conn.execute(
+                    select(d.attempts, d.status, d.leased_by).where(d.id == delivery.id)
+                )
+            ).first()
+            if current is None:
+                return
+            number = current.attempts + 1
+            await conn.execute(
+                insert(t.delivery_attempts).values(
+                    delivery_id=delivery.id,
+                    number=number,
+                    url=outcome.url,
+                    started_at=outcome.started_at,
+                    duration=outcome.duration,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    response=outcome.response,
+                    delivered=outcome.delivered,
+                )
+            )
+            values: dict[str, Any] = {
+                "attempts": number,
+                "last_status_code": outcome.status_code,
+                "last_error": outcome.error,
+            }
+            still_ours = (
+                current.status == DeliveryStatus.PENDING.value and current.leased_by == worker
+            )
+            if outcome.delivered and current.status != DeliveryStatus.DELIVERED.value:
+                values.update(
+                    status=DeliveryStatus.DELIVERED.value,
+                    finished_at=at,
+                    lease_until=None,
+                    leased_by=None,
+                )
+            elif still_ours and next_attempt_at is None:
+                values.update(
+                    status=DeliveryStatus.FAILED.value,
+                    finished_at=at,
+                    lease_until=None,
+                    leased_by=None,
+                )
+            elif still_ours and next_attempt_at is not None:
+                values.update(next_attempt_at=next_attempt_at, lease_until=None, leased_by=None)
+            await conn.execute(update(t.deliveries).where(d.id == delivery.id).values(**values))
+
+    async def release_leases(self, worker: str) -> None:
+        d = t.deliveries.c
+        async with self._write() as conn:
+            await conn.execute(
+                update(t.deliveries)
+                .where(d.leased_by == worker)
+                .values(lease_until=None, leased_by=None)
+            )
+
+    async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
+        d = t.deliveries.c
+        if not 0 < delivery_id <= MAX_ID:
+            raise errors.NotFound(f"no delivery {delivery_id}")
+        async with self._write() as conn:
+            row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).first()
+            if row is None:
+                raise errors.NotFound(f"no delivery {delivery_id}")
+            hook = (
+                await conn.execute(
+                    select(t.webhooks.c.account_id).where(
+                        t.webhooks.c.account_id == row._mapping["account_id"]
+                    )
+                )
+            ).first()
+            if hook is None:
+                raise errors.InvalidSubmission("delivery", "the account has no webhook any more")
+            # One more attempt now; if it fails after the schedule ran out, it fails again.
+            await conn.execute(
+                update(t.deliveries)
+                .where(d.id == delivery_id)
+                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, finished_at=None)
+            )
+            row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).one()
+        return _delivery(row)
+
+    async def delivery(self, delivery_id: int) -> Delivery | None:
+        if not 0 < delivery_id <= MAX_ID:
+            return None
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(t.deliveries).where(t.deliveries.c.id == delivery_id))
+            ).first()
+        return _delivery(row) if row else None
+
+    async def deliveries(
+        self,
+        *,
+        account_id: int | None = None,
+        signature_id: int | None = None,
+        status: DeliveryStatus | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Delivery]:
+        d = t.deliveries.c
+        query = select(t.deliveries).order_by(d.id.desc()).offset(offset).limit(limit)
+        if account_id is not None:
+            query = query.where(d.account_id == account_id)
+        if signature_id is not None:
+            query = query.where(d.signature_id == signature_id)
+        if status is not None:
+            query = query.where(d.status == status.value)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_delivery(r) for r in rows]
+
+    async def attempts(self, delivery_id: int) -> list[Attempt]:
+        a = t.delivery_attempts.c
+        query = select(t.delivery_attempts).where(a.delivery_id == delivery_id).order_by(a.id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_attempt(r) for r in rows]
+
+    async def delivery_counts(self, account_id: int | None = None) -> dict[str, int]:
+        d = t.deliveries.c
+        query = select(d.status, func.count()).group_by(d.status)
+        if account_id is not None:
+            query = query.where(d.account_id == account_id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        counts = {status.value: 0 for status in DeliveryStatus}
+        counts.update({row[0]: int(row[1]) for row in rows})
+        return counts
+
+    # --- console reads --------------------------------------------------------------
+
+    async def signature_record(self, sign_id: int) -> SignatureRecord | None:
+        """Any signature, deleted ones too."""
+        if not 0 < sign_id <= MAX_ID:
+            return None
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(t.signatures).where(t.signatures.c.id == sign_id))
+            ).first()
+        if row is None:
+            return None
+        return SignatureRecord(_signature(row), row._mapping["deleted_at"])
+
+    async def signature_list(
+        self,
+        *,
+        statuses: Sequence[Status] = (),
+        account_id: int | None = None,
+        text: str = "",
+        oldest_first: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Signature], int]:
+        """Live signatures of every account, filtered, and how many match."""
+        c = t.signatures.c
+        where: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
+        if statuses:
+            where.append(c.status.in_([s.value for s in statuses]))
+        if account_id is not None:
+            where.append(c.account_id == account_id)
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(c.name.like(f"%{escaped}%", escape="\\"))
+        order = (c.submitted_at, c.id) if oldest_first else (c.id.desc(),)
+        page = select(t.signatures).where(*where).order_by(*order).offset(offset).limit(limit)
+        count = select(func.count()).select_from(t.signatures).where(*where)
+        async with self._read() as conn:
+            rows = (await conn.execute(page)).all()
+            total = int((await conn.execute(count)).scalar_one())
+        return [_signature(r) for r in rows], total
+
+    async def status_counts(self) -> dict[str, int]:
+        c = t.signatures.c
+        query = select(c.status, func.count()).where(c.deleted_at.is_(None)).group_by(c.status)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        counts = {status.value: 0 for status in Status}
+        counts.update({row[0]: int(row[1]) for row in rows})
+        return counts
+
+    async def reviews(self, signature_id: int) -> list[Review]:
+        c = t.reviews.c
+        query = select(t.reviews).where(c.signature_id == signature_id).order_by(c.id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Review(
+                r.id,
+                r.signature_id,
+                r.application_id,
+                Status(r.decision),
+                r.reason,
+                r.reviewer,
+                r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def latest_reviewers(self, signature_ids: Sequence[int]) -> dict[int, str]:
+        """Who made the newest review of each signature that has one."""
+        if not signature_ids:
+            return {}
+        c = t.reviews.c
+        newest = (
+            select(func.max(c.id))
+            .where(c.signature_id.in_(list(signature_ids)))
+            .group_by(c.signature_id)
+        )
+        query = select(c.signature_id, c.reviewer).where(c.id.in_(newest))
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row[0]: row[1] for row in rows}
+
+    async def signature_events(self, signature_id: int) -> list[Event]:
+        e = t.events.c
+        query = select(t.events).where(e.signature_id == signature_id).order_by(e.id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_event(r) for r in rows]
+
+
+__all__ = ["BackofficeStore", "SignatureRecord"]

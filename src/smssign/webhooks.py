@@ -1,0 +1,423 @@
+"""Webhooks: tell an account's own server when one of its signatures changes.
+
+The core writes every change's event to the `events` outbox in the change's own
+transaction. Here a worker inside the server process turns new events into deliveries
+(one per event for an account with a webhook), POSTs each with an HMAC-SHA256 signature,
+and retries failures on a schedule until a 2xx arrives or the schedule runs out. Every
+attempt is logged. Deliveries are claimed with a lease, so several server processes on
+one database share the work, and a delivery left half-done by a stopped process is taken
+up again once its lease runs out; delivery is therefore at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from smssign.core import errors
+from smssign.core.clock import Clock, Randomness
+from smssign.core.model import Event
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "smssign-webhooks/1"
+LONGEST_URL = 2000
+LONGEST_SECRET = 256
+RESPONSE_EXCERPT = 1000
+"""Bytes of the receiver's reply kept in the attempt log."""
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Every attempt the schedule allowed failed."""
+    CANCELLED = "cancelled"
+    """The webhook was removed before the delivery succeeded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    account_id: int
+    url: str
+    secret: str
+    enabled: bool
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    event_id: int
+    account_id: int
+    signature_id: int | None
+    type: str
+    body: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: float
+    last_status_code: int | None
+    last_error: str
+    created_at: float
+    finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: int
+    delivery_id: int
+    number: int
+    url: str
+    started_at: float
+    duration: float
+    status_code: int | None
+    error: str
+    response: str
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery leased to one worker, with where and how to send it."""
+
+    delivery: Delivery
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt found out."""
+
+    url: str
+    started_at: float
+    duration: float
+    status_code: int | None
+    error: str
+    response: str
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- the wire format ------------------------------------------------------------------
+
+
+def event_time(at: float) -> str:
+    """RFC 3339 in UTC with a Z, to the second."""
+    return datetime.fromtimestamp(int(at), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_event(event: Event) -> str:
+    """The JSON body of every delivery of `event`: id, type, time, account_id, signature.
+
+    Review events add `reason` and `reviewer`, submissions add `application_id`.
+    """
+    body: dict[str, Any] = {
+        "id": event.id,
+        "type": event.type.value,
+        "time": event_time(event.created_at),
+        "account_id": event.account_id,
+        "signature": event.payload.get("signature"),
+    }
+    for key, value in event.payload.items():
+        body.setdefault(key, value)
+    return orjson.dumps(body).decode()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Smssign-Signature value: HMAC-SHA256 over `<timestamp>.<body>`."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def check_url(url: str) -> str:
+    url = url.strip()
+    if len(url) > LONGEST_URL:
+        raise errors.InvalidSubmission("url", f"at most {LONGEST_URL} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise errors.InvalidSubmission("url", "not a URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.InvalidSubmission("url", "an http:// or https:// URL with a host")
+    if port == 0 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise errors.InvalidSubmission("url", "not a URL")
+    return url
+
+
+def check_secret(secret: str) -> str:
+    if not secret:
+        raise errors.InvalidSubmission("secret", "the secret must not be empty")
+    if len(secret) > LONGEST_SECRET:
+        raise errors.InvalidSubmission("secret", f"at most {LONGEST_SECRET} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in secret):
+        raise errors.InvalidSubmission("secret", "no control characters")
+    return secret
+
+
+# --- retries --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySchedule:
+    """When to try again: `delays` after the 1st, 2nd, ... failure, then every `every`
+    seconds, until the next attempt would start more than `give_up_after` after the event.
+    """
+
+    delays: tuple[float, ...] = (60.0, 300.0, 600.0)
+    every: float = 3600.0
+    give_up_after: float = 24 * 3600.0
+
+    def next_attempt(self, failures: int, created_at: float, now: float) -> float | None:
+        """When attempt number `failures + 1` should run, or None to give up."""
+        index = failures - 1
+        delay = self.delays[index] if index < len(self.delays) else self.every
+        at = now + delay
+        if at > created_at + self.give_up_after:
+            return None
+        return at
+
+
+def parse_delays(text: str) -> tuple[float, ...]:
+    """`60,300,600` -> (60.0, 300.0, 600.0); each a non-negative number of seconds."""
+    delays: list[float] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            value = float(part)
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not a number of seconds") from exc
+        if not value >= 0 or value == float("inf"):
+            raise ValueError(f"{part!r} is not a non-negative number of seconds")
+        delays.append(value)
+    if not delays:
+        raise ValueError("give at least one delay")
+    return tuple(delays)
+
+
+# --- storage and use cases ------------------------------------------------------------
+
+
+class WebhookStore(Protocol):
+    async def set_webhook(
+        self, account_id: int, url: str, secret: str, enabled: bool, at: float
+    ) -> Webhook:
+        """Create or replace; AccountNotFound when the account does not exist."""
+        ...
+
+    async def webhook(self, account_id: int) -> Webhook | None: ...
+
+    async def remove_webhook(self, account_id: int, at: float) -> bool:
+        """Forget the webhook and cancel its unfinished deliveries; False if there was none."""
+        ...
+
+    async def dispatch_events(self, now: float, limit: int) -> int:
+        """Turn undispatched events into deliveries; returns how many events it looked at."""
+        ...
+
+    async def claim_deliveries(
+        self, worker: str, now: float, lease: float, limit: int
+    ) -> list[Claim]: ...
+
+    async def record_attempt(
+        self,
+        claim: Claim,
+        worker: str,
+        outcome: Outcome,
+        next_attempt_at: float | None,
+        at: float,
+    ) -> None:
+        """Log the attempt and move the delivery on: delivered, rescheduled or failed."""
+        ...
+
+    async def release_leases(self, worker: str) -> None: ...
+
+    async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
+        """Schedule a finished or waiting delivery for an attempt now."""
+        ...
+
+    async def delivery(self, delivery_id: int) -> Delivery | None: ...
+
+    async def deliveries(
+        self,
+        *,
+        account_id: int | None = None,
+        signature_id: int | None = None,
+        status: DeliveryStatus | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Delivery]:
+        """Newest first."""
+        ...
+
+    async def attempts(self, delivery_id: int) -> list[Attempt]: ...
+
+
+class WebhookService:
+    """What operators do with webhooks: set, remove, look at deliveries, retry one."""
+
+    def __init__(self, store: WebhookStore, clock: Clock, randomness: Randomness) -> None:
+        self.store = store
+        self.clock = clock
+        self.randomness = randomness
+
+    async def set(
+        self, account_id: int, url: str, *, secret: str | None = None, enabled: bool = True
+    ) -> Webhook:
+        """Set the account's webhook; with no secret, keep the current one or make a new one."""
+        url = check_url(url)
+        if secret:
+            secret = check_secret(secret)
+        else:
+            current = await self.store.webhook(account_id)
+            secret = current.secret if current else "whsec_" + self.randomness.token(24)
+        return await self.store.set_webhook(account_id, url, secret, enabled, self.clock.now())
+
+    async def get(self, account_id: int) -> Webhook | None:
+        return await self.store.webhook(account_id)
+
+    async def remove(self, account_id: int) -> bool:
+        return await self.store.remove_webhook(account_id, self.clock.now())
+
+    async def retry(self, delivery_id: int) -> Delivery:
+        return await self.store.retry_delivery(delivery_id, self.clock.now())
+
+
+# --- the worker -----------------------------------------------------------------------
+
+
+async def post(client: httpx.AsyncClient, claim: Claim, clock: Clock, timeout: float) -> Outcome:
+    """One attempt: POST the body with fresh timestamp and signature headers."""
+    body = claim.delivery.body.encode()
+    timestamp = int(clock.now())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Smssign-Event": claim.delivery.type,
+        "X-Smssign-Delivery": str(claim.delivery.id),
+        "X-Smssign-Timestamp": str(timestamp),
+        "X-Smssign-Signature": sign(claim.secret, timestamp, body),
+    }
+    started_at = clock.now()
+    start = time.monotonic()
+    status_code: int | None = None
+    excerpt = b""
+    error = ""
+    try:
+        async with asyncio.timeout(timeout):
+            async with client.stream("POST", claim.url, content=body, headers=headers) as reply:
+                status_code = reply.status_code
+                async for chunk in reply.aiter_bytes():
+                    excerpt += chunk
+                    if len(excerpt) >= RESPONSE_EXCERPT:
+                        break
+    except TimeoutError:
+        error = f"no answer within {timeout:g} s"
+        status_code = None
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        # The status line may have arrived before the body broke; an attempt counts only whole.
+        error = f"{type(exc).__name__}: {exc}"[:RESPONSE_EXCERPT] or type(exc).__name__
+        status_code = None
+    if status_code is not None and not 200 <= status_code < 300:
+        error = f"HTTP {status_code}"
+    return Outcome(
+        url=claim.url,
+        started_at=started_at,
+        duration=time.monotonic() - start,
+        status_code=status_code,
+        error=error,
+        response=excerpt[:RESPONSE_EXCERPT].decode("utf-8", "replace"),
+    )
+
+
+class DeliveryWorker:
+    """Dispatches new events and sends due deliveries, every `poll_interval` seconds."""
+
+    def __init__(
+        self,
+        store: WebhookStore,
+        clock: Clock,
+        *,
+        schedule: RetrySchedule,
+        timeout: float = 10.0,
+        poll_interval: float = 0.5,
+        batch: int = 10,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.schedule = schedule
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.batch = batch
+        # A lease outlives the slowest attempt, so no two workers send the same one at once.
+        self.lease = timeout + 30.0
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
+        self._client = client
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for work now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Work until cancelled; leases still held are handed back on the way out."""
+        client = self._client or httpx.AsyncClient(follow_redirects=False, timeout=self.timeout)
+        try:
+            while True:
+                try:
+                    busy = await self.step(client)
+                except errors.Unavailable as exc:
+                    log.warning("webhook worker: store unavailable: %s", exc)
+                    busy = False
+                except Exception:
+                    # A bug must not stop deliveries for good; log it and try again later.
+                    log.exception("webhook worker: unexpected error")
+                    busy = False
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.poll_interval):
+                            await self._wake.wait()
+                    self._wake.clear()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.store.release_leases(self.name))
+            if self._client is None:
+                await client.aclose()
+
+    async def step(self, client: httpx.AsyncClient) -> bool:
+        """One pass; True when there may be more work right away."""
+        dispatched = await self.store.dispatch_events(self.clock.now(), limit=200)
+        claims = await self.store.claim_deliveries(
+            self.name, self.clock.now(), self.lease, self.batch
+        )
+        await asyncio.gather(*(self._attempt(client, claim) for claim in claims))
+        return dispatched >= 200 or len(claims) >= self.batch
+
+    async def _attempt(self, client: httpx.AsyncClient, claim: Claim) -> None:
+        outcome = await post(client, claim, self.clock, self.timeout)
+        now = self.clock.now()
+        next_at = None
+        if not outcome.delivered:
+            next_at = self.schedule.next_attempt(
+                claim.delivery.attempts + 1, claim.delivery.created_at, now
+            )
+        await self.store.record_attempt(claim, self.name, outcome, next_at, now)
