@@ -1,0 +1,88 @@
+"""SQL that only test setups use: erase every row, and read every row back as JSON.
+
+Behind `smssign serve --testing` (`POST /_smssign/reset`, `GET /_smssign/state`) and the
+in-process mock. A production node never calls these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, delete, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smssign.core.model import Dialect
+from smssign.store import tables as t
+
+KEPT = frozenset({"server_keys"})
+"""Server configuration, not test state: the console's cookie key survives a reset."""
+
+INSPECTED: tuple[tuple[str, Table], ...] = (
+    ("accounts", t.accounts),
+    ("qualifications", t.qualifications),
+    ("signatures", t.signatures),
+    ("applications", t.applications),
+    ("reviews", t.reviews),
+    ("events", t.events),
+)
+
+
+async def erase(engine: AsyncEngine) -> None:
+    """Delete every row of every smssign table but `KEPT`, in one transaction.
+
+    Ids start again from 1 afterwards, as on a fresh database.
+    """
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(smssign_write=True)
+        async with conn.begin():
+            present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+            doomed = [
+                table
+                for table in reversed(t.metadata.sorted_tables)
+                if table.name in present and table.name not in KEPT
+            ]
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in doomed)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return
+            for table in doomed:
+                await conn.execute(delete(table))
+            if "sqlite_sequence" in present:
+                await conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+async def dump(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
+    """Accounts, qualifications, signatures (deleted ones too), applications, reviews and
+    events, each oldest first, as the rows hold them. Secrets are left out: an account
+    shows only the public halves of its active credentials."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    async with engine.connect() as conn:
+        for name, table in INSPECTED:
+            rows = (await conn.execute(select(table).order_by(table.c.id))).all()
+            # Column names come back as quoted_name, a str subclass JSON encoders refuse.
+            out[name] = [{str(k): v for k, v in row._mapping.items()} for row in rows]
+        c = t.credentials.c
+        active = (
+            await conn.execute(
+                select(c.account_id, c.dialect, c.key_id)
+                .where(c.revoked_at.is_(None))
+                .order_by(c.id)
+            )
+        ).all()
+    public: dict[int, dict[str, Any]] = {}
+    for account_id, dialect, key_id in active:
+        held = public.setdefault(account_id, {})
+        if dialect == Dialect.TENCENT.value:
+            held["tencent"] = {"secret_id": key_id}
+        elif dialect == Dialect.LEGACY.value:
+            held["legacy"] = {"sdkappid": int(key_id)}
+        elif dialect == Dialect.YUNPIAN.value:
+            # Only the apikey's hash is stored; the key itself was shown once, at creation.
+            held["yunpian"] = {}
+    for account in out["accounts"]:
+        account["ip_allow"] = list(account["ip_allow"])
+        account["arrears"] = bool(account["arrears"])
+        account["credentials"] = public.get(account["id"], {})
+    for signature in out["signatures"]:
+        signature["international"] = bool(signature["international"])
+    return out

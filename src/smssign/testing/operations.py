@@ -1,0 +1,132 @@
+"""What a test does behind the API: create accounts, review, inspect, reset, seed.
+
+The async functions run on a Runtime and serve the `/_smssign/` routes of a testing
+server. `Operations` offers the same as plain methods to test code, for the pytest
+server fixture and the in-process mock, each of which says how to reach its runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from smssign.blobs.filesystem import FilesystemBlobs, MemoryBlobs
+from smssign.core.model import Certification, Status
+from smssign.runtime import Runtime
+from smssign.store import testing as store
+from smssign.testing import seed as seeds
+
+T = TypeVar("T")
+
+REVIEWER = "test"
+"""The reviewer name test-made reviews carry (timeline, webhooks)."""
+
+
+async def create_account(
+    runtime: Runtime, name: str, *, individual: bool = False
+) -> dict[str, Any]:
+    """The same dict `smssign accounts create --json` prints."""
+    from smssign.cli import issued_json
+
+    return issued_json(await runtime.accounts.create(name, individual=individual))
+
+
+async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str = "") -> None:
+    await runtime.signatures.review(sign_id, decision, reason=reason, reviewer=REVIEWER)
+
+
+async def state(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
+    return await store.dump(runtime.repository.engine)
+
+
+async def reset(runtime: Runtime, seed: seeds.Seed | None = None) -> dict[str, Any]:
+    """Erase every account, signature, application, review, event and proof image, forget
+    rate-limit counts, then apply `seed` (if any) again."""
+    await store.erase(runtime.repository.engine)
+    blobs = runtime.blobs
+    if isinstance(blobs, FilesystemBlobs):
+        shutil.rmtree(blobs.root, ignore_errors=True)
+    elif isinstance(blobs, MemoryBlobs):
+        blobs.clear()
+    await runtime.rate_limits.reset()
+    if seed is None:
+        return {"accounts": [], "kept": []}
+    return await seeds.apply(runtime, seed)
+
+
+class Runner(Protocol):
+    """Runs an action on the runtime from the test's thread, wherever the runtime lives."""
+
+    def __call__(self, action: Callable[[Runtime], Awaitable[T]]) -> T: ...
+
+
+class Operations:
+    """Operator actions on a test smssign, as plain (blocking) methods."""
+
+    def __init__(self, runner: Runner, seed: seeds.Seed | None = None) -> None:
+        self._runner = runner
+        self._seed = seed
+        self._made = 0
+
+    def create_account(self, name: str | None = None, individual: bool = False) -> dict[str, Any]:
+        """A new account with credentials for every dialect: the same dict `smssign accounts
+        create --json` prints (`id`, `name`, `certification`, `tencent.secret_id`,
+        `tencent.secret_key`, `legacy.sdkappid`, `legacy.appkey`, `yunpian.apikey`)."""
+        if name is None:
+            self._made += 1
+            name = f"account-{os.getpid()}-{id(self):x}-{self._made}"
+        chosen = name
+        return self._runner(lambda rt: create_account(rt, chosen, individual=individual))
+
+    def set_account(
+        self,
+        account_id: int,
+        *,
+        individual: bool | None = None,
+        arrears: bool | None = None,
+        ip_allow: list[str] | None = None,
+        signature_quota: int | None = None,
+    ) -> None:
+        """Change what `smssign accounts set` changes; None leaves a setting as it is."""
+        certification = None
+        if individual is not None:
+            certification = Certification.INDIVIDUAL if individual else Certification.ENTERPRISE
+
+        async def update(rt: Runtime) -> None:
+            await rt.accounts.update(
+                account_id,
+                certification=certification,
+                arrears=arrears,
+                ip_allow=ip_allow,
+                signature_quota=signature_quota,
+            )
+
+        self._runner(update)
+
+    def approve(self, sign_id: int) -> None:
+        """Approve a pending (or filing) signature, like `smssign review approve`."""
+        self._runner(lambda rt: review(rt, sign_id, Status.APPROVED))
+
+    def reject(self, sign_id: int, reason: str) -> None:
+        """Reject a pending (or filing) signature; `reason` becomes its ReviewReply."""
+        self._runner(lambda rt: review(rt, sign_id, Status.REJECTED, reason))
+
+    def file(self, sign_id: int) -> None:
+        """Approve a pending signature into carrier filing (报备中, Tencent StatusCode 2)."""
+        self._runner(lambda rt: review(rt, sign_id, Status.FILING))
+
+    def state(self) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored, as `GET /_smssign/state` shows it."""
+        return self._runner(state)
+
+    def reset(self) -> None:
+        """Back to an empty service (plus the seed it started with, if any)."""
+        chosen = self._seed
+        self._runner(lambda rt: reset(rt, chosen))
+
+    def seed(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+        """Add the accounts and signatures of a seed file (or parsed seed data)."""
+        parsed = seeds.load(source)
+        return self._runner(lambda rt: seeds.apply(rt, parsed))

@@ -1,0 +1,210 @@
+"""The `/_smssign/` routes of a testing server: reset, state, seed, accounts, reviews.
+
+Mounted only when the server runs with `smssign serve --testing` (`Settings.testing`):
+they change and reveal everything without authentication, which a production node must
+never offer. Replies are JSON; a bad request gets 4xx with `{"error": ...}`, never a 500.
+
+    POST /_smssign/reset                      everything erased, the --seed file applied again
+    GET  /_smssign/state                      accounts, qualifications, signatures,
+                                              applications, reviews, events
+    POST /_smssign/seed                       body: a seed (YAML or JSON), applied
+    POST /_smssign/accounts                   {"name": ..., "individual": false}
+    POST /_smssign/signatures/{id}/approve
+    POST /_smssign/signatures/{id}/file
+    POST /_smssign/signatures/{id}/reject     {"reason": ...}
+
+With auto-review on (`--auto-review approve|reject`), a testing server also decides every
+due signature before it answers any request, so a test sees the decision on its very
+next call instead of after a polling interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from smssign.core import errors
+from smssign.core.model import Status
+from smssign.runtime import Runtime
+from smssign.settings import Settings
+from smssign.testing import operations
+from smssign.testing import seed as seeds
+from smssign.transport import read_body
+
+if TYPE_CHECKING:
+    from smssign.autoreview import AutoReviewer, Policy
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/_smssign"
+MAX_BODY = 1024 * 1024
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+def testing_routes(settings: Settings) -> list[Route]:
+    """The routes; the seed file is read now, so that a bad one stops the server starting."""
+    seed = seeds.load(settings.seed) if settings.seed is not None else None
+
+    async def reset(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            return _json(await operations.reset(runtime, seed))
+        except errors.Unavailable as exc:
+            return _error(f"store unavailable: {exc}", 503)
+
+    async def state(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            return _json(await operations.state(runtime))
+        except errors.Unavailable as exc:
+            return _error(f"store unavailable: {exc}", 503)
+
+    async def add_seed(request: Request) -> Response:
+        body = await read_body(request, MAX_BODY)
+        if body is None:
+            return _error(f"a seed is at most {MAX_BODY} bytes", 413)
+        try:
+            parsed = seeds.loads(body, source="body")
+            return _json(await seeds.apply(request.app.state.runtime, parsed))
+        except seeds.SeedError as exc:
+            return _error(str(exc), 400)
+        except errors.SmssignError as exc:
+            return _error(f"{type(exc).__name__}: {exc}", 409)
+
+    async def add_account(request: Request) -> Response:
+        fields = await _fields(request)
+        if isinstance(fields, Response):
+            return fields
+        name, individual = fields.get("name"), fields.get("individual", False)
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            return _error("name: 1 to 200 characters of text", 400)
+        if not isinstance(individual, bool):
+            return _error("individual: true or false", 400)
+        try:
+            made = await operations.create_account(
+                request.app.state.runtime, name, individual=individual
+            )
+        except errors.Conflict as exc:
+            return _error(str(exc), 409)
+        return _json(made, 201)
+
+    async def decide(request: Request) -> Response:
+        decision = _DECISIONS.get(request.path_params["decision"])
+        if decision is None:
+            return _error("use approve, file or reject", 404)
+        sign_id: int = request.path_params["sign_id"]
+        reason = ""
+        if decision is Status.REJECTED:
+            fields = await _fields(request)
+            if isinstance(fields, Response):
+                return fields
+            raw = fields.get("reason", "")
+            if not isinstance(raw, str) or not raw.strip():
+                return _error("reason: a rejection needs a reason", 400)
+            reason = raw
+        try:
+            await operations.review(request.app.state.runtime, sign_id, decision, reason)
+        except errors.NotFound:
+            return _error(f"no signature {sign_id}", 404)
+        except (errors.InvalidTransition, errors.Conflict) as exc:
+            return _error(str(exc) or type(exc).__name__, 409)
+        except errors.InvalidSubmission as exc:
+            return _error(str(exc), 400)
+        signature = await request.app.state.runtime.repository.signature(sign_id)
+        return _json({"id": sign_id, "status": signature.status.value if signature else None})
+
+    return [
+        Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{PREFIX}/state", state, methods=["GET"]),
+        Route(f"{PREFIX}/seed", add_seed, methods=["POST"]),
+        Route(f"{PREFIX}/accounts", add_account, methods=["POST"]),
+        Route(
+            PREFIX + "/signatures/{sign_id:int}/{decision:str}",
+            decide,
+            methods=["POST"],
+        ),
+    ]
+
+
+_DECISIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED, "file": Status.FILING}
+
+
+async def _fields(request: Request) -> dict[str, Any] | Response:
+    body = await read_body(request, MAX_BODY)
+    if body is None:
+        return _error(f"a body is at most {MAX_BODY} bytes", 413)
+    if not body.strip():
+        return {}
+    try:
+        fields = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _error("the body is not JSON", 400)
+    if not isinstance(fields, dict):
+        return _error("the body must be a JSON object", 400)
+    return fields
+
+
+class ReviewBeforeEachRequest:
+    """ASGI middleware: auto-review's decisions are made before any request is answered.
+
+    The server's own auto-review polls; a test that adds a signature and reads it back at
+    once would race it. Here every request first runs one auto-review pass, so with a
+    zero delay a signature submitted by one call is decided when the next call comes.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        from smssign.autoreview import load_policy
+
+        self.app = app
+        backoffice = settings.backoffice
+        self.policy = load_policy(
+            backoffice.auto_review, backoffice.auto_review_delay, backoffice.auto_review_rules
+        )
+        self._lock = asyncio.Lock()
+        self._reviewer: AutoReviewer | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._step(scope)
+        await self.app(scope, receive, send)
+
+    async def _step(self, scope: Scope) -> None:
+        runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+        if runtime is None:
+            return
+        async with self._lock:
+            try:
+                if self._reviewer is None:
+                    self._reviewer = _reviewer(runtime, self.policy)
+                await self._reviewer.step()
+            except errors.Unavailable as exc:
+                # The request itself will meet the outage and answer it properly.
+                log.warning("auto-review before request: store unavailable: %s", exc)
+
+
+def _reviewer(runtime: Runtime, policy: Policy) -> AutoReviewer:
+    from smssign.autoreview import AutoReviewer
+    from smssign.store.backoffice import BackofficeStore
+    from smssign.webhooks import render_event
+
+    store = BackofficeStore(runtime.repository.engine, render_event)
+    return AutoReviewer(policy, runtime.signatures, runtime.repository, store, runtime.clock)
+
+
+def auto_reviews(settings: Settings) -> bool:
+    """Whether a testing server decides due signatures before each request."""
+    return settings.testing and settings.backoffice.auto_review != "off"

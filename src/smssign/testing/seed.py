@@ -1,0 +1,408 @@
+"""Seed files: accounts and signatures in given states, for a test server to start with.
+
+`smssign serve --testing --seed FILE.yaml`, `POST /_smssign/seed`, `mock(seed=...)` and
+the pytest option `--smssign-seed` read the same format::
+
+    accounts:
+      - name: acme                      # required; an existing account of that name is kept
+        certification: enterprise       # or individual
+        arrears: false
+        ip_allow: [10.0.0.0/8]
+        signature_quota: 100
+        tencent: {secret_id: AKIDacme, secret_key: acme-secret}   # fixed credentials;
+        legacy: {sdkappid: 1400000001, appkey: acme-appkey}       # each one left out is
+        yunpian: {apikey: acme-apikey}                            # generated
+        qualifications:
+          - {name: 某某科技有限公司, status: approved}
+        signatures:
+          - name: 腾讯云
+            status: approved            # pending (default), filing, approved or rejected
+            reason: 证明材料不清晰        # the ReviewReply; required when rejected
+            international: false
+            sign_type: 0                # Tencent's numbering; null for none
+            document_type: 1
+            purpose: 0
+            remark: ""
+            qualification: 某某科技有限公司   # one of this account's qualifications
+            extra: {}                   # provider fields (Yunpian industry, website, ...)
+
+Signatures get ids in file order (1, 2, ... on a fresh database) and a small PNG as
+proof. The whole file is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from smssign.core import errors, rules
+from smssign.core.accounts import Issued
+from smssign.core.model import (
+    Certification,
+    Credential,
+    Dialect,
+    Draft,
+    Image,
+    QualificationStatus,
+    Status,
+)
+from smssign.runtime import Runtime
+
+REVIEWER = "seed"
+DIALECT = "seed"
+"""What the seeded applications record as the dialect they came through."""
+
+
+class SeedError(ValueError):
+    """The seed cannot be used; the message says where in the file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSignature:
+    name: str
+    status: Status = Status.PENDING
+    reason: str = ""
+    international: bool = False
+    sign_type: int | None = 0
+    document_type: int | None = 1
+    purpose: int = 0
+    remark: str = ""
+    qualification: str | None = None
+    extra: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeedAccount:
+    name: str
+    certification: Certification = Certification.ENTERPRISE
+    arrears: bool = False
+    ip_allow: tuple[str, ...] = ()
+    signature_quota: int | None = None
+    credentials: Mapping[Dialect, tuple[str, str]] | None = None
+    """Fixed (key id, secret) per dialect."""
+    qualifications: tuple[tuple[str, QualificationStatus], ...] = ()
+    signatures: tuple[SeedSignature, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    accounts: tuple[SeedAccount, ...] = ()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def load(source: str | os.PathLike[str] | Mapping[str, Any]) -> Seed:
+    """A seed from a YAML (or JSON) file path, or from already parsed data."""
+    if isinstance(source, Mapping):
+        return parse(source)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read: {exc}") from exc
+    return loads(text, source=str(path))
+
+
+def loads(text: str | bytes, *, source: str = "seed") -> Seed:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SeedError(f"{source}: not valid YAML: {exc}") from exc
+    if data is None:
+        return Seed()
+    return parse(data, source=source)
+
+
+_ACCOUNT_KEYS = frozenset(
+    {
+        "name",
+        "certification",
+        "arrears",
+        "ip_allow",
+        "signature_quota",
+        "tencent",
+        "legacy",
+        "yunpian",
+        "qualifications",
+        "signatures",
+    }
+)
+_SIGNATURE_KEYS = frozenset(
+    {
+        "name",
+        "status",
+        "reason",
+        "international",
+        "sign_type",
+        "document_type",
+        "purpose",
+        "remark",
+        "qualification",
+        "extra",
+    }
+)
+
+
+def parse(data: Any, *, source: str = "seed") -> Seed:
+    table = _table(data, source, {"accounts"})
+    raw_accounts = _list(table.get("accounts", []), f"{source}: accounts")
+    accounts = tuple(
+        _account(raw, f"{source}: accounts[{index}]") for index, raw in enumerate(raw_accounts)
+    )
+    names = [a.name for a in accounts]
+    for name in names:
+        if names.count(name) > 1:
+            raise SeedError(f"{source}: account {name!r} appears twice")
+    keys = [(d, pair[0]) for a in accounts for d, pair in (a.credentials or {}).items()]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise SeedError(f"{source}: two accounts share the {key[0].value} key {key[1]!r}")
+    return Seed(accounts)
+
+
+def _account(raw: Any, where: str) -> SeedAccount:
+    table = _table(raw, where, _ACCOUNT_KEYS)
+    name = _text(table.get("name"), f"{where}.name", required=True)
+    try:
+        certification = Certification(table.get("certification", "enterprise"))
+    except ValueError as exc:
+        raise SeedError(f"{where}.certification: enterprise or individual") from exc
+    ip_allow = tuple(
+        _text(n, f"{where}.ip_allow", required=True)
+        for n in _list(table.get("ip_allow", []), f"{where}.ip_allow")
+    )
+    for network in ip_allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise SeedError(f"{where}.ip_allow: {network!r} is not an IP network") from exc
+    quota = table.get("signature_quota")
+    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or quota < 0):
+        raise SeedError(f"{where}.signature_quota: a whole number of at least 0")
+    credentials = _credentials(table, where)
+    qualifications: list[tuple[str, QualificationStatus]] = []
+    for index, item in enumerate(_list(table.get("qualifications", []), f"{where}.qualifications")):
+        at = f"{where}.qualifications[{index}]"
+        q = _table(item, at, {"name", "status"})
+        try:
+            status = QualificationStatus(q.get("status", "approved"))
+        except ValueError as exc:
+            raise SeedError(f"{at}.status: approved, pending or rejected") from exc
+        qualifications.append((_text(q.get("name"), f"{at}.name", required=True), status))
+    known = {name for name, _ in qualifications}
+    signatures = tuple(
+        _signature(item, f"{where}.signatures[{index}]", known)
+        for index, item in enumerate(_list(table.get("signatures", []), f"{where}.signatures"))
+    )
+    live = [(s.name, s.international) for s in signatures if s.status is not Status.REJECTED]
+    for key in live:
+        if live.count(key) > 1:
+            raise SeedError(f"{where}.signatures: {key[0]!r} is held twice in one scope")
+    if quota is not None and len(signatures) > quota:
+        raise SeedError(f"{where}: {len(signatures)} signatures exceed signature_quota {quota}")
+    return SeedAccount(
+        name=name,
+        certification=certification,
+        arrears=_flag(table.get("arrears", False), f"{where}.arrears"),
+        ip_allow=ip_allow,
+        signature_quota=quota,
+        credentials=credentials,
+        qualifications=tuple(qualifications),
+        signatures=signatures,
+    )
+
+
+def _credentials(table: Mapping[str, Any], where: str) -> dict[Dialect, tuple[str, str]]:
+    out: dict[Dialect, tuple[str, str]] = {}
+    if "tencent" in table:
+        t = _table(table["tencent"], f"{where}.tencent", {"secret_id", "secret_key"})
+        out[Dialect.TENCENT] = (
+            _text(t.get("secret_id"), f"{where}.tencent.secret_id", required=True),
+            _text(t.get("secret_key"), f"{where}.tencent.secret_key", required=True),
+        )
+    if "legacy" in table:
+        t = _table(table["legacy"], f"{where}.legacy", {"sdkappid", "appkey"})
+        sdkappid = t.get("sdkappid")
+        if not isinstance(sdkappid, int) or isinstance(sdkappid, bool) or sdkappid <= 0:
+            raise SeedError(f"{where}.legacy.sdkappid: a positive whole number")
+        appkey = _text(t.get("appkey"), f"{where}.legacy.appkey", required=True)
+        out[Dialect.LEGACY] = (str(sdkappid), appkey)
+    if "yunpian" in table:
+        t = _table(table["yunpian"], f"{where}.yunpian", {"apikey"})
+        out[Dialect.YUNPIAN] = (
+            _text(t.get("apikey"), f"{where}.yunpian.apikey", required=True),
+            "",
+        )
+    return out
+
+
+def _signature(raw: Any, where: str, qualifications: set[str]) -> SeedSignature:
+    table = _table(raw, where, _SIGNATURE_KEYS)
+    try:
+        status = Status(table.get("status", "pending"))
+    except ValueError as exc:
+        raise SeedError(f"{where}.status: pending, filing, approved or rejected") from exc
+    reason = _text(table.get("reason", ""), f"{where}.reason")
+    if status is Status.REJECTED and not reason.strip():
+        raise SeedError(f"{where}.reason: a rejected signature needs a reason")
+    international = _flag(table.get("international", False), f"{where}.international")
+    sign_type = _number(table.get("sign_type", 0), f"{where}.sign_type")
+    document_type = _number(table.get("document_type", 1), f"{where}.document_type")
+    purpose = _number(table.get("purpose", 0), f"{where}.purpose")
+    try:
+        rules.check_types(sign_type, document_type, international=international)
+        rules.check_purpose(purpose if purpose is not None else -1)
+    except errors.InvalidSubmission as exc:
+        raise SeedError(f"{where}: {exc}") from exc
+    qualification = table.get("qualification")
+    if qualification is not None and qualification not in qualifications:
+        raise SeedError(f"{where}.qualification: {qualification!r} is not among the account's")
+    extra = table.get("extra", {})
+    if not isinstance(extra, Mapping):
+        raise SeedError(f"{where}.extra: a mapping")
+    assert purpose is not None
+    return SeedSignature(
+        name=_text(table.get("name"), f"{where}.name", required=True),
+        status=status,
+        reason=reason,
+        international=international,
+        sign_type=sign_type,
+        document_type=document_type,
+        purpose=purpose,
+        remark=_text(table.get("remark", ""), f"{where}.remark"),
+        qualification=qualification,
+        extra=dict(extra),
+    )
+
+
+def _table(raw: Any, where: str, allowed: frozenset[str] | set[str]) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise SeedError(f"{where}: a mapping (key: value lines)")
+    unknown = sorted(str(k) for k in raw if k not in allowed)
+    if unknown:
+        raise SeedError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    return raw
+
+
+def _list(raw: Any, where: str) -> Sequence[Any]:
+    if not isinstance(raw, list):
+        raise SeedError(f"{where}: a list")
+    return raw
+
+
+def _text(raw: Any, where: str, *, required: bool = False) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise SeedError(f"{where}: text")
+    text = str(raw)
+    if required and not text.strip():
+        raise SeedError(f"{where}: must not be empty")
+    return text
+
+
+def _flag(raw: Any, where: str) -> bool:
+    if not isinstance(raw, bool):
+        raise SeedError(f"{where}: true or false")
+    return raw
+
+
+def _number(raw: Any, where: str) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise SeedError(f"{where}: a whole number or null")
+    return raw
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
+    """Create what the seed describes. Accounts whose name exists already are left as
+    they are and listed under `kept`; created ones are listed with their credentials,
+    as `smssign accounts create --json` prints them, plus their signatures."""
+    from smssign.cli import issued_json
+    from smssign.demo import sample_png
+
+    png = sample_png()
+    proof = Image(png, "PNG", 4, 4)
+    created: list[dict[str, Any]] = []
+    kept = [a.name for a in seed.accounts if await runtime.repository.account_named(a.name)]
+    wanted_accounts = [a for a in seed.accounts if a.name not in kept]
+    # Refuse before writing anything, rather than stop halfway through the file.
+    for wanted in wanted_accounts:
+        for dialect, (key_id, _) in (wanted.credentials or {}).items():
+            if await runtime.repository.authenticate(dialect, key_id) is not None:
+                raise SeedError(f"the {dialect.value} key {key_id!r} is held by another account")
+    for wanted in wanted_accounts:
+        try:
+            issued = await runtime.accounts.create(
+                wanted.name, individual=wanted.certification is Certification.INDIVIDUAL
+            )
+        except IntegrityError as exc:
+            # A generated legacy sdkappid (1400000000 + id) that the seed gave another account.
+            raise SeedError(
+                f"account {wanted.name!r}: its generated legacy sdkappid collides with one the "
+                "seed gave another account; give fixed sdkappids outside 14000000xx or equal "
+                "to 1400000000 + the account's own id"
+            ) from exc
+        account = await runtime.accounts.update(
+            issued.account.id,
+            arrears=wanted.arrears,
+            ip_allow=wanted.ip_allow,
+            signature_quota=wanted.signature_quota,
+        )
+        credentials = dict(issued.credentials)
+        for dialect, (key_id, secret) in (wanted.credentials or {}).items():
+            credentials[dialect] = await _install(runtime, account.id, dialect, key_id, secret)
+        qualification_ids: dict[str, int] = {}
+        for name, status in wanted.qualifications:
+            made = await runtime.accounts.add_qualification(account.id, name, status)
+            qualification_ids[name] = made.id
+        signatures: list[dict[str, Any]] = []
+        for s in wanted.signatures:
+            draft = Draft(
+                name=s.name,
+                international=s.international,
+                sign_type=s.sign_type,
+                document_type=s.document_type,
+                purpose=s.purpose,
+                proof_images=(proof,),
+                remark=s.remark,
+                qualification_id=qualification_ids.get(s.qualification or ""),
+                extra=dict(s.extra or {}),
+            )
+            change = await runtime.signatures.add(account, draft, dialect=DIALECT)
+            signature = change.signature
+            if s.status is not Status.PENDING:
+                signature = await runtime.signatures.review(
+                    signature.id, s.status, reason=s.reason, reviewer=REVIEWER
+                )
+            signatures.append(
+                {"id": signature.id, "name": signature.name, "status": signature.status.value}
+            )
+        out = issued_json(Issued(account, credentials))
+        out["signatures"] = signatures
+        created.append(out)
+    return {"accounts": created, "kept": kept}
+
+
+async def _install(
+    runtime: Runtime, account_id: int, dialect: Dialect, key_id: str, secret: str
+) -> Credential:
+    """Replace the generated credential of `dialect` with the one the seed fixes."""
+    now = runtime.clock.now()
+    try:
+        async with runtime.repository.account_transaction() as tx:
+            await tx.revoke_credentials(account_id, dialect, now)
+            return await tx.insert_credential(account_id, dialect, key_id, secret, now)
+    except IntegrityError as exc:
+        raise SeedError(f"the {dialect.value} key {key_id!r} is held by another account") from exc
