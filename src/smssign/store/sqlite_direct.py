@@ -1,0 +1,195 @@
+"""SQLite without a thread round trip per statement: reads on the event loop, writes queued.
+
+aiosqlite runs every DBAPI call (cursor, execute, fetch, BEGIN, ROLLBACK) on a worker
+thread and wakes the event loop for each result. One indexed SELECT through SQLAlchemy
+takes eight to ten such round trips, about half a millisecond of CPU, ten times the query
+itself, and that was most of the cost of a DescribeSmsSignList. So for a SQLite file the
+repository's hot paths use a plain sqlite3 connection (through a synchronous SQLAlchemy
+engine on the same file, configured the same way) directly on the event loop thread: an
+indexed read on a WAL database never waits for a lock and takes tens of microseconds.
+
+Reads use one long-lived read-only connection per thread (checking a connection out of
+a pool and SQLAlchemy's begin/rollback events cost more than an indexed query), with a
+plain BEGIN and ROLLBACK around each read so its statements share one snapshot.
+
+Writes use one long-lived connection per thread too. Writers of this process queue on
+an asyncio.Lock instead of on SQLite's busy handler, which polls in sleeps of up to
+100 ms and gave writes a long latency tail; so BEGIN IMMEDIATE normally gets the lock at
+once, and only waits, on a thread, while another process (the CLI, another worker)
+holds it. COMMIT, which waits for fsync, always runs on a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.base import Executable
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a statement waits for another process's lock before failing."""
+
+
+class Executor(Protocol):
+    """What the repository asks of a connection: an AsyncConnection or a DirectConnection."""
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+
+class DirectConnection:
+    """A synchronous connection behind the awaitable `execute` the repository calls."""
+
+    __slots__ = ("sync",)
+
+    def __init__(self, sync: Connection) -> None:
+        self.sync = sync
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        # Runs to completion without yielding to the loop: nothing else touches this
+        # connection in between.
+        return self.sync.execute(statement, parameters)
+
+
+async def _in_thread(call: Callable[[], T]) -> T:
+    """Run `call` on a thread; if our task is cancelled, still wait for it to finish,
+    because the connection must not be used or closed while the thread holds it."""
+    task = asyncio.ensure_future(asyncio.to_thread(call))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+
+
+class SqliteDirect:
+    """Reads and write transactions on synchronous engines on one SQLite file.
+
+    Neither engine has SQLAlchemy's begin event: transactions are begun and ended on the
+    driver connection here. `reader`'s connections are query-only.
+    """
+
+    def __init__(self, *, writer: Engine, reader: Engine) -> None:
+        self.engines = {"writer": writer, "reader": reader}
+        # One lock per event loop: tests and the CLI may run several loops in turn.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._local = threading.local()
+        self._opened: list[Connection] = []
+        self._opened_lock = threading.Lock()
+
+    def _write_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def _persistent(self, kind: str) -> Connection:
+        """This thread's long-lived connection of `kind` (reader or writer)."""
+        slots: dict[str, Connection] = self._local.__dict__.setdefault("slots", {})
+        conn = slots.get(kind)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engines[kind].connect()
+            slots[kind] = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    def _drop(self, kind: str, conn: Connection) -> None:
+        """Forget a connection that failed; the next use opens a new one."""
+        self._local.__dict__.get("slots", {}).pop(kind, None)
+        with contextlib.suppress(Exception):
+            conn.invalidate()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[DirectConnection]:
+        """A read transaction (one snapshot for every statement in the block)."""
+        conn = self._persistent("reader")
+        raw: Any = conn.connection.driver_connection
+        if raw.in_transaction:
+            # A read on this thread is still open (its block awaited something else):
+            # this one takes a connection of its own.
+            with self.engines["reader"].connect() as other:
+                other.exec_driver_sql("BEGIN")
+                yield DirectConnection(other)
+            return
+        try:
+            raw.execute("BEGIN")
+        except sqlite3.Error as exc:
+            self._drop("reader", conn)
+            raise DBAPIError("BEGIN", None, exc) from exc
+        try:
+            yield DirectConnection(conn)
+        finally:
+            # Ended at the driver only: SQLAlchemy's rollback (events, pool bookkeeping)
+            # costs more than the query, and its autobegun transaction on this
+            # connection holds nothing.
+            try:
+                raw.rollback()
+            except Exception:
+                self._drop("reader", conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[DirectConnection]:
+        """A write transaction; only waiting for another process's lock, and COMMIT
+        (fsync), leave the event loop."""
+        async with self._write_lock():
+            conn = self._persistent("writer")
+            raw: Any = conn.connection.driver_connection
+            try:
+                if raw.in_transaction:
+                    raw.rollback()  # left open by a cancelled writer
+                await self._begin_immediate(raw)
+            except sqlite3.Error as exc:
+                self._drop("writer", conn)
+                raise DBAPIError("BEGIN IMMEDIATE", None, exc) from exc
+            try:
+                yield DirectConnection(conn)
+            except BaseException:
+                try:
+                    raw.rollback()
+                except Exception:
+                    self._drop("writer", conn)
+                raise
+            try:
+                await _in_thread(raw.commit)
+            except sqlite3.Error as exc:
+                with contextlib.suppress(Exception):
+                    raw.rollback()
+                raise DBAPIError("COMMIT", None, exc) from exc
+
+    @staticmethod
+    async def _begin_immediate(raw: Any) -> None:
+        # Writers of this process are queued already, so the write lock is normally free
+        # and taken at once. Only when another process holds it do we wait, on a thread.
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await _in_thread(lambda: raw.execute("BEGIN IMMEDIATE"))
+
+    def dispose(self) -> None:
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            with contextlib.suppress(Exception):
+                conn.close()
+        for engine in self.engines.values():
+            engine.dispose()

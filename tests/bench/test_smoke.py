@@ -1,0 +1,79 @@
+"""The benchmark, run on a tiny load so that it never rots: every row, no thresholds.
+
+Performance is judged in bench/README.md from full runs; here we only check that one
+`python -m bench --smoke` completes, that every request it sent was answered as a
+success, and that results.json holds a row for every measurement of issue 6.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = {"baseline", "describe", "modify", "yunpian", "legacy", "moto"}
+COLD_STARTS = {"baseline", "smssign", "smssign_fresh", "moto"}
+
+
+def run_smoke(tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / "results.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSSIGN_")}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--no-cache",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    results: dict[str, Any] = json.loads(out.read_text())
+    results["_stdout"] = completed.stdout
+    return results
+
+
+def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
+    results = run_smoke(tmp_path)
+    postgresql_skipped = any(m["what"] == "scale on PostgreSQL" for m in results["missing"])
+    unexpected = [m for m in results["missing"] if m["what"] != "scale on PostgreSQL"]
+    assert unexpected == [], unexpected
+
+    throughput = {row["scenario"]: row for row in results["throughput"]}
+    assert set(throughput) == SCENARIOS
+    for row in throughput.values():
+        assert row["req_s"] > 0 and row["errors"] == 0, row
+        assert row["vs_baseline"] is not None and row["vs_moto"] is not None
+    assert {row["scenario"] for row in results["half_load"]} == SCENARIOS
+    assert all(row["errors"] == 0 for row in results["half_load"])
+    assert {row["target"] for row in results["cold_start"]} == COLD_STARTS
+
+    backends = {"sqlite"} if postgresql_skipped else {"sqlite", "postgresql"}
+    scale = {(row["backend"], row["signatures"]) for row in results["scale"]}
+    assert scale == {(b, n) for b in backends for n in (100, 1_000)}
+    assert all(row["errors"] == 0 and row["rss_mb"] > 0 for row in results["scale"])
+
+    goals = results["goals"]
+    assert len(goals) == 14
+    unmeasured = [g["goal"] for g in goals if g["measured"] is None]
+    expected_unmeasured = [g["goal"] for g in goals if g["goal"].startswith("postgresql")]
+    assert unmeasured == (expected_unmeasured if postgresql_skipped else [])
+
+    # The table names every ratio the README quotes.
+    for label in ("× baseline", "× moto", "Cold start", "Scale", "Goals"):
+        assert label in results["_stdout"]
+    plot = results.get("plot", "")
+    assert plot.startswith("skipped") or Path(plot).stat().st_size > 10_000
