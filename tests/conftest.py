@@ -25,6 +25,7 @@ from smssign.cli import issued_json
 from smssign.core.model import Certification, Status
 from smssign.runtime import Runtime, open_runtime
 from smssign.settings import Settings
+from tests import databases
 
 T = TypeVar("T")
 
@@ -41,8 +42,19 @@ def free_port() -> int:
 
 
 def database_url_for(directory: Path) -> str:
-    """SQLite in `directory`, unless SMSSIGN_TEST_DATABASE_URL points the suite elsewhere."""
+    """SQLite in `directory`. With SMSSIGN_TEST_POSTGRES (an admin URL), a fresh PostgreSQL
+    database per directory, dropped when the session ends (tests/databases.py);
+    SMSSIGN_TEST_DATABASE_URL points every server at one database instead."""
+    admin = databases.admin_url()
+    if admin:
+        return databases.postgres_database_for(directory, admin)
     return os.environ.get("SMSSIGN_TEST_DATABASE_URL") or f"sqlite:///{directory / 'smssign.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    databases.drop_test_databases()
 
 
 @dataclass
@@ -127,9 +139,16 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(directory: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
+def start_server(
+    directory: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    database_url: str | None = None,
+) -> Server:
+    """`database_url` shares one database between servers (nodes); by default each
+    directory has its own."""
     port = free_port()
-    database_url = database_url_for(directory)
+    database_url = database_url or database_url_for(directory)
     data_dir = directory / "data"
     log_path = directory / "server.log"
     command = [

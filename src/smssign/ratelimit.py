@@ -1,12 +1,36 @@
-"""Request-rate limits per account and action, on the `limits` library (in memory by default)."""
+"""Request-rate limits per account and action, on the `limits` library.
+
+In memory for one node; in Redis (`redis_storage`) when several nodes must share the
+count, so an account gets its calls per second summed over all of them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from smssign.core import errors
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+def redis_storage(url: str, client: Redis, *, prefix: str = "smssign") -> Storage:
+    """Moving windows kept in Redis, on `client`'s connection pool (closed with it)."""
+    # Passed through to redis.asyncio.Redis, which limits types more narrowly.
+    options: dict[str, Any] = {"connection_pool": client.connection_pool}
+    return RedisStorage(
+        "async+" + url,
+        implementation="redispy",
+        wrap_exceptions=True,
+        key_prefix=f"{prefix}:limits",
+        **options,
+    )
 
 
 class RateLimits:
@@ -25,4 +49,16 @@ class RateLimits:
         item = self._items.get(dialect_action)
         if item is None:
             return True
-        return bool(await self._limiter.hit(item, dialect_action, str(account_id)))
+        try:
+            return bool(await self._limiter.hit(item, dialect_action, str(account_id)))
+        except (StorageError, OSError) as exc:
+            # The shared counter is unreachable: refuse with an internal error rather
+            # than let calls through unlimited.
+            raise errors.Unavailable(f"rate limit storage: {type(exc).__name__}") from exc
+
+    async def reset(self) -> None:
+        """Forget every count (`POST /_smssign/reset`: account ids start again from 1)."""
+        try:
+            await self._limiter.storage.reset()
+        except (StorageError, OSError) as exc:
+            raise errors.Unavailable(f"rate limit storage: {type(exc).__name__}") from exc

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import pickle
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import Scope
 
+from smssign.admin import routes as admin
+from smssign.backoffice import open_backoffice
+from smssign.console import routes as console
+from smssign.dialects.tencent_legacy import routes as tencent_legacy
 from smssign.dialects.tencent_v3 import routes as tencent_v3
+from smssign.dialects.yunpian import routes as yunpian
+from smssign.observability import RequestContext, current_request_id, exposition
 from smssign.runtime import Runtime, open_runtime
 from smssign.settings import Settings
+
+SETTINGS_ENV = "SMSSIGN_SERVE_SETTINGS"
+"""How `smssign serve --workers N` hands its settings to each worker process."""
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -21,8 +36,49 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def readyz(request: Request) -> Response:
+    """200 when the database (and Redis, if configured) answer; 503 says which does not."""
+    runtime: Runtime = request.app.state.runtime
+    checks = await runtime.readiness()
+    ready = all(value in ("ok", "off") for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )
+
+
+async def metrics(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+
+    async def gauges() -> dict[str, tuple[str, float]]:
+        try:
+            backlog = float(await runtime.repository.webhook_backlog())
+        except Exception:
+            # A scrape during a database outage still shows the request metrics.
+            backlog = float("nan")
+        return {
+            "smssign_webhook_backlog": (
+                "Events not yet delivered to a webhook: undispatched plus pending deliveries.",
+                backlog,
+            )
+        }
+
+    return Response(await exposition(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "not found", "path": request.url.path}, status_code=404)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Only reached by a bug (dialects answer their own errors): JSON, never an HTML page."""
+    return JSONResponse(
+        {"error": "internal error", "request_id": current_request_id(request)}, status_code=500
+    )
+
+
+def _request_id(scope: Scope) -> str:
+    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+    return runtime.randomness.request_id() if runtime is not None else str(uuid.uuid4())
 
 
 def create_app(
@@ -42,10 +98,50 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with factory() as runtime:
             app.state.runtime = runtime
-            yield
+            # The console's back office, with the webhook worker and auto-review running.
+            workers = runtime.settings.backoffice.workers
+            async with open_backoffice(runtime, workers=workers) as backoffice:
+                app.state.backoffice = backoffice
+                yield
 
     routes = [
         Route("/", tencent_v3.endpoint, methods=ALL_METHODS),
+        # Unknown actions under these prefixes get each dialect's own "no such API" reply.
+        Route("/v5/tlssmssvr/{action:path}", tencent_legacy.endpoint, methods=ALL_METHODS),
+        Route("/v3/tlssmssvr/{action:path}", tencent_legacy.endpoint, methods=ALL_METHODS),
+        Route("/v2/sign/{name:path}", yunpian.endpoint, methods=ALL_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Mount("/console", routes=console.routes()),
+        Mount("/admin/api", routes=admin.routes()),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    middleware = [Middleware(RequestContext, new_id=_request_id)]
+    if settings.testing:
+        # Test setups only: unauthenticated reset/state/seed routes (smssign.testing).
+        from smssign.testing.routes import ReviewBeforeEachRequest, auto_reviews, testing_routes
+
+        routes.extend(testing_routes(settings))
+        if auto_reviews(settings):
+            middleware.append(Middleware(ReviewBeforeEachRequest, settings=settings))
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, Exception: internal_error},
+        middleware=middleware,
+    )
+
+
+def encode_settings(settings: Settings) -> str:
+    # Pickle rather than JSON so that every Settings field, present and future, arrives
+    # as it was; the text only ever travels from the serve command to its own workers.
+    return base64.b64encode(pickle.dumps(settings)).decode()
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each `--workers` process imports, with the settings of its parent."""
+    encoded = os.environ.get(SETTINGS_ENV)
+    settings = pickle.loads(base64.b64decode(encoded)) if encoded else Settings()
+    if not isinstance(settings, Settings):
+        raise TypeError(f"{SETTINGS_ENV} does not hold smssign settings")
+    return create_app(settings)

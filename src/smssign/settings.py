@@ -14,8 +14,18 @@ DEFAULT_RATE_LIMITS: Mapping[str, str] = {
     "tencent_v3:ModifySmsSign": "1/second",
     "tencent_v3:DeleteSmsSign": "1/second",
     "tencent_v3:DescribeSmsSignList": "20/second",
+    # Neither the legacy API nor Yunpian documents a rate for the sign calls: these only
+    # stop a runaway loop (legacy 1013, Yunpian -5), never an ordinary integration test.
+    "tencent_legacy:add_sign": "5/second",
+    "tencent_legacy:mod_sign": "5/second",
+    "tencent_legacy:del_sign": "5/second",
+    "tencent_legacy:get_sign": "20/second",
+    "yunpian:add": "5/second",
+    "yunpian:update": "5/second",
+    "yunpian:get": "20/second",
 }
-"""Per account and action, as Tencent documents them; keys are `<dialect>:<action>`."""
+"""Per account and action (Tencent v3's as Tencent documents them); keys are
+`<dialect>:<action>`."""
 
 
 def database_from_env() -> str:
@@ -24,6 +34,29 @@ def database_from_env() -> str:
 
 def data_dir_from_env() -> Path:
     return Path(os.environ.get("SMSSIGN_DATA_DIR") or "./smssign-data")
+
+
+@dataclass(frozen=True, slots=True)
+class BackofficeSettings:
+    """The review console's helpers that run inside the server: auto-review and webhooks."""
+
+    auto_review: str = "off"
+    """approve, reject or off: the decision for signatures no auto-review rule matched."""
+    auto_review_delay: float = 0.0
+    """Seconds a submission waits before auto-review decides (and again after filing)."""
+    auto_review_rules: Path | None = None
+    webhook_retry_delays: tuple[float, ...] = (60.0, 300.0, 600.0)
+    """Seconds before the 2nd, 3rd, ... attempt; after these, every `webhook_retry_every`."""
+    webhook_retry_every: float = 3600.0
+    webhook_give_up_after: float = 24 * 3600.0
+    """A delivery is abandoned once its next attempt would start later than this after the event."""
+    webhook_timeout: float = 10.0
+    poll_interval: float = 0.5
+    """How often the delivery worker and auto-review look for work."""
+    workers: bool = True
+    """Run the delivery worker and auto-review in this process."""
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("SMSSIGN_SECRET_KEY"))
+    """Signs console cookies; by default a random key kept in the database."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +70,17 @@ class Settings:
     tencent_regions: frozenset[str] = frozenset(
         {"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"}
     )
+    backoffice: BackofficeSettings = field(default_factory=BackofficeSettings)
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("SMSSIGN_REDIS_URL"))
+    """redis://…: rate limits and the replay cache shared by every node; None keeps them
+    in this process's memory."""
+    redis_prefix: str = "smssign"
+    """Prefix of every Redis key, so that two deployments can share one Redis."""
+    blobs_url: str | None = field(default_factory=lambda: os.environ.get("SMSSIGN_BLOBS"))
+    """Where proof images go: None or file:///path for the filesystem under `data_dir`,
+    s3://bucket/prefix?endpoint_url=…&region=… for an S3-compatible store."""
+    testing: bool = False
+    """`serve --testing`: mount the unauthenticated `/_smssign/` routes (reset, state,
+    seed, accounts, reviews). Never on a production node."""
+    seed: Path | None = None
+    """`serve --seed FILE.yaml`: what `POST /_smssign/reset` restores after erasing."""

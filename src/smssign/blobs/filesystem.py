@@ -65,3 +65,7 @@ class MemoryBlobs:
 
     async def get(self, digest: str) -> bytes | None:
         return self._blobs.get(digest)
+
+    def clear(self) -> None:
+        """Forget every blob (a test server's reset)."""
+        self._blobs.clear()

@@ -132,8 +132,10 @@ class Repository(Protocol):
         name: NameFilter | None,
         offset: int,
         limit: int | None,
+        count: bool = True,
     ) -> tuple[list[Signature], int]:
-        """One page of the caller's live signatures by id, and how many match in all."""
+        """One page of the caller's live signatures by id, and how many match in all
+        (-1 when `count` is False: callers that show no total skip counting)."""
         ...
 
     async def signature(self, sign_id: int) -> Signature | None:
@@ -210,7 +212,9 @@ class SignatureService:
                 commission_image=commission,
                 remark=draft.remark,
                 qualification_id=draft.qualification_id,
-                extra=dict(draft.extra),
+                # A dialect submits only its own provider-specific fields; the others'
+                # survive, so a Tencent modify keeps a signature's Yunpian industry.
+                extra={**current.extra, **draft.extra},
                 status=Status.PENDING,
                 review_reply="",
                 submitted_at=now,
@@ -259,9 +263,16 @@ class SignatureService:
         name: NameFilter | None = None,
         offset: int = 0,
         limit: int | None = None,
+        count: bool = True,
     ) -> tuple[list[Signature], int]:
+        """A page and the number of matches in all (-1 without `count`)."""
         return await self.repository.signature_page(
-            account.id, international=international, name=name, offset=offset, limit=limit
+            account.id,
+            international=international,
+            name=name,
+            offset=offset,
+            limit=limit,
+            count=count,
         )
 
     # --- operator-facing ----------------------------------------------------------------

@@ -138,5 +138,116 @@ events = Table(
     Column("signature_id", Id, nullable=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
+    # When the webhook dispatcher turned the event into a delivery (or found none due).
+    Column("dispatched_at", Float, nullable=True),
     Index("events_account", "account_id", "id"),
+    Index(
+        "events_undispatched",
+        "id",
+        sqlite_where=text("dispatched_at IS NULL"),
+        postgresql_where=text("dispatched_at IS NULL"),
+    ),
+)
+
+# --- back office: operators, webhooks, deliveries (migration 0002) ---------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("disabled_at", Float, nullable=True),
+)
+
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", Id, ForeignKey("operators.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", Id, ForeignKey("operators.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(64), nullable=True),
+    Column("at", Float, nullable=False),
+    Index("login_failures_name", "name", "at"),
+)
+
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False, unique=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("signature_id", Id, nullable=True),
+    Column("type", String(50), nullable=False),
+    # The exact JSON sent on every attempt, fixed when the event was dispatched.
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("leased_by", String(64), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Index("deliveries_due", "status", "next_attempt_at"),
+    Index("deliveries_account", "account_id", "id"),
+    Index("deliveries_signature", "signature_id", "id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Id, ForeignKey("deliveries.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Index("delivery_attempts_delivery", "delivery_id", "id"),
 )

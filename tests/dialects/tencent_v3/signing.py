@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +30,36 @@ def tc3_post(
     service: str = "sms",
 ) -> httpx.Response:
     """POST a JSON body (or the exact `body` bytes) with a correct TC3 signature."""
+    raw = body if body is not None else json.dumps(payload).encode()
+    sent = tc3_headers(
+        url,
+        secret_id,
+        secret_key,
+        action,
+        raw,
+        version=version,
+        region=region,
+        timestamp=timestamp,
+        service=service,
+    )
+    return httpx.post(url + "/", content=raw, headers={**sent, **(extra_headers or {})})
+
+
+def tc3_headers(
+    url: str,
+    secret_id: str,
+    secret_key: str,
+    action: str,
+    raw: bytes,
+    *,
+    version: str = "2021-01-11",
+    region: str | None = "ap-guangzhou",
+    timestamp: int | None = None,
+    service: str = "sms",
+) -> dict[str, str]:
+    """The headers of a TC3-signed JSON POST of `raw` to `url` (also for async clients)."""
     host = url.split("://", 1)[1]
     ts = int(time.time()) if timestamp is None else timestamp
-    raw = body if body is not None else json.dumps(payload).encode()
     date = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
     headers = {"content-type": "application/json", "host": host}
     signature = tc3_signature(
@@ -54,11 +82,10 @@ def tc3_post(
             f"TC3-HMAC-SHA256 Credential={secret_id}/{date}/{service}/tc3_request, "
             f"SignedHeaders=content-type;host, Signature={signature}"
         ),
-        **(extra_headers or {}),
     }
     if region is not None:
         sent["X-TC-Region"] = region
-    return httpx.post(url + "/", content=raw, headers=sent)
+    return sent
 
 
 def v1_get(
@@ -69,9 +96,10 @@ def v1_get(
     params: dict[str, str],
     *,
     version: str = "2021-01-11",
-    nonce: str = "12345",
+    nonce: str | None = None,
     timestamp: int | None = None,
 ) -> httpx.Response:
+    """GET with a correct v1 HmacSHA256 signature; a fresh Nonce unless one is given."""
     host = url.split("://", 1)[1]
     signed = {
         **params,
@@ -79,7 +107,7 @@ def v1_get(
         "Version": version,
         "Region": "ap-guangzhou",
         "Timestamp": str(int(time.time()) if timestamp is None else timestamp),
-        "Nonce": nonce,
+        "Nonce": nonce or str(secrets.randbelow(2**31) + 1),
         "SecretId": secret_id,
         "SignatureMethod": "HmacSHA256",
     }

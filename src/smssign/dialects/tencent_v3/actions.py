@@ -125,8 +125,9 @@ async def DescribeSmsSignList(call: Call, params: dict[str, Any]) -> dict[str, A
             raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 100")
         if offset < 0:
             raise TencentError("InvalidParameterValue", "Offset must not be negative")
-        listed, _total = await service.page(
-            call.account, international=international, offset=offset, limit=limit
+        # The reply carries no total, so the matches are not counted.
+        listed, _ = await service.page(
+            call.account, international=international, offset=offset, limit=limit, count=False
         )
     qualifications: dict[int, tuple[str, int]] = {}
     if call.version == V2021 and any(s.qualification_id for s in listed):

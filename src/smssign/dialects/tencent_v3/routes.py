@@ -22,6 +22,7 @@ from smssign.core.model import Dialect
 from smssign.dialects.tencent_v3 import auth, params
 from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE, Call
 from smssign.dialects.tencent_v3.errors import TencentError, from_core
+from smssign.observability import current_request_id, record_outcome
 from smssign.runtime import Runtime
 from smssign.transport import client_ip, read_body
 
@@ -44,12 +45,13 @@ def _language(value: str | None) -> str:
 
 async def endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    request_id = runtime.randomness.request_id()
+    request_id = current_request_id(request) or runtime.randomness.request_id()
     headers = {k.lower(): v for k, v in request.headers.items()}
     request.state.language = _language(headers.get("x-tc-language"))
     try:
         body = await _handle(request, runtime, headers)
         body["RequestId"] = request_id
+        record_outcome(request, DIALECT, request.state.action, "Success")
         return _reply(body)
     except TencentError as exc:
         error = exc
@@ -60,6 +62,8 @@ async def endpoint(request: Request) -> Response:
     except Exception:
         log.exception("unexpected error in request %s", request_id)
         error = TencentError("InternalError")
+    # Known actions only: the label must not take any text a caller sends.
+    record_outcome(request, DIALECT, getattr(request.state, "action", "unknown"), error.code)
     return _reply(
         {
             "Error": {"Code": error.code, "Message": error.message(request.state.language)},
@@ -103,6 +107,7 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
             request.state.language = _language(flat.get("Language"))
     if action not in HANDLERS:
         raise TencentError("InvalidAction", action or None)
+    request.state.action = action
     if version not in params.VERSIONS:
         raise TencentError("NoSuchVersion", version or None)
 
@@ -132,7 +137,7 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
         if found is None:
             raise TencentError("AuthFailure.SecretIdNotFound")
         credential, account = found
-        auth.check_timestamp(flat["Timestamp"], now)
+        v1_timestamp = auth.check_timestamp(flat["Timestamp"], now)
         auth.verify_v1(
             secret_key=credential.secret,
             method=method,
@@ -140,6 +145,10 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
             params=flat,
             signature=flat["Signature"],
         )
+        # A signed v1 request is good for the whole skew window; refuse a second use.
+        token = (flat["SecretId"], flat["Nonce"], str(v1_timestamp))
+        if not await runtime.replays.first_use(DIALECT, token, v1_timestamp + auth.MAX_SKEW):
+            raise TencentError("AuthFailure.SignatureFailure", "this Nonce was already used")
 
     if version == params.V2021:
         if not region:
