@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from smssign.core.accounts import Issued
 from smssign.core.model import Dialect, Draft, Image
 from smssign.runtime import Runtime
+from smssign.store.keyring import is_apikey_digest
 
 DEMO_ACCOUNT = "demo"
 DEMO_SIGNATURE = "演示签名"
@@ -76,6 +77,7 @@ def instructions(demo: Demo, endpoint: str) -> str:
         f"  SecretId:  {tencent.key_id}",
         f"  SecretKey: {tencent.secret}",
         f"  demo signature id: {demo.signature_id}",
+        *_other_faces(demo),
         "",
         "modify the demo signature with tccli (pip install tccli):",
         f"  {modify}",
@@ -84,3 +86,19 @@ def instructions(demo: Demo, endpoint: str) -> str:
         f"  {describe}",
     ]
     return "\n".join(lines)
+
+
+def _other_faces(demo: Demo) -> list[str]:
+    """The same account's legacy and Yunpian credentials, where they can still be shown."""
+    lines: list[str] = []
+    legacy = demo.issued.credentials.get(Dialect.LEGACY)
+    if legacy is not None:
+        lines.append(f"  legacy sdkappid: {legacy.key_id}  appkey: {legacy.secret}")
+    yunpian = demo.issued.credentials.get(Dialect.YUNPIAN)
+    if yunpian is not None:
+        if is_apikey_digest(yunpian.key_id):
+            rotate = f"smssign accounts rotate {demo.issued.account.id} --dialect yunpian"
+            lines.append(f"  Yunpian apikey: shown only when issued; `{rotate}` makes a new one")
+        else:
+            lines.append(f"  Yunpian apikey: {yunpian.key_id}")
+    return lines
