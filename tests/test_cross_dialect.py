@@ -141,7 +141,7 @@ def test_legacy_modify_keeps_what_tencent_submitted(
     sign_id = added.AddSignStatus.SignId
     legacy(faces["legacy"]["sdkappid"], faces["legacy"]["appkey"]).mod_sign(sign_id, "传统改名")
     signature = server.run(lambda rt: rt.repository.signature(sign_id))
-    assert signature.name == "传统改名"
+    assert signature is not None and signature.name == "传统改名"
     assert (signature.sign_type, signature.document_type, signature.purpose) == (0, 1, 1)
     assert signature.commission_image is not None and len(signature.proof_images) == 1
 

@@ -84,11 +84,12 @@ def tencent(server: Server, account: dict[str, Any], action: str, version: str) 
 
 def legacy(server: Server, account: dict[str, Any], action: str) -> Probe:
     def probe(sign_id: int, name: str) -> tuple[int, str, Any]:
-        fields: dict[str, Any] = {
+        by_action: dict[str, dict[str, Any]] = {
             "mod_sign": {"sign_id": sign_id, "text": "探测改名", "pic": PROOF},
             "del_sign": {"sign_id": sign_id},
             "get_sign": {"sign_id": [sign_id]},
-        }[action]
+        }
+        fields = by_action[action]
         reply = Legacy(server, account).post(action, fields)
         return reply.status, reply.content_type, reply.body
 

@@ -82,7 +82,7 @@ def rows(server: Server) -> tuple[list[Any], int]:
 def assert_envelope(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200
     assert response.headers["content-type"] == MEDIA_TYPE
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert isinstance(body["result"], int)
     assert isinstance(body["errmsg"], str) and body["errmsg"] == body["msg"]
     return body

@@ -53,7 +53,10 @@ def form_for(action: str) -> st.SearchStrategy[list[tuple[str, str]]]:
     """Form pairs from the action's own parameter table: the required parameter (and
     update's selector) first, then any of its parameters and some unknown names."""
     table = params.ACTIONS[action]
-    pair = lambda p: st.tuples(st.just(p.name), values_by_kind[p.kind])  # noqa: E731
+
+    def pair(p: params.Param) -> st.SearchStrategy[tuple[str, str]]:
+        return st.tuples(st.just(p.name), values_by_kind[p.kind])
+
     leading = st.tuples(*[pair(p) for p in table if p.required or p.name == "old_sign"])
     known = st.sampled_from(table).flatmap(pair)
     unknown = st.tuples(texts, texts)
