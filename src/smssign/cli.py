@@ -629,6 +629,13 @@ def _run_backoffice(settings: Settings, action: Callable[[Backoffice], Awaitable
     return _run(settings, with_backoffice)
 
 
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """One line of standard input, or a hidden prompt asked twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
 @operators_app.command("create")
 def operators_create(
     name: str,
@@ -639,10 +646,7 @@ def operators_create(
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Create a console operator (argon2 password hash)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "Password")
     operator = _run_backoffice(_settings(database), lambda bo: bo.operators.create(name, password))
     typer.echo(f"operator {operator.id} {operator.name} created")
 
@@ -657,10 +661,7 @@ def operators_password(
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Set an operator's password and lift a lock-out."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "New password")
 
     async def change(bo: Backoffice) -> None:
         await bo.operators.set_password(name, password)
