@@ -33,7 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from smssign.core import errors
+from smssign.core import bounds, errors
 from smssign.core.clock import Clock
 from smssign.core.model import Signature, Status
 from smssign.core.service import SignatureService
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 REVIEWER = "auto-review"
 DEFAULT_REJECT_REASON = "rejected by auto-review"
-LONGEST_REASON = 500
 PAGE = 200
 
 
@@ -118,7 +117,7 @@ def parse_rules(text: str, *, source: str = "rules") -> tuple[tuple[Rule, ...], 
     if not isinstance(raw_rules, list):
         raise RulesError(f"{source}: write rules as [[rule]] tables")
     rules = tuple(_rule(raw, f"{source}: rule {number}") for number, raw in enumerate(raw_rules, 1))
-    return rules, reject_reason[:LONGEST_REASON]
+    return rules, _reason(reject_reason, f"{source}: reject_reason")
 
 
 def _rule(raw: Any, where: str) -> Rule:
@@ -152,7 +151,15 @@ def _rule(raw: Any, where: str) -> Rule:
         raise RulesError(f"{where}: a reject rule needs a reason")
     if pattern is None and international is None:
         raise RulesError(f"{where}: give a name pattern, a scope or both")
-    return Rule(decision, pattern, international, reason[:LONGEST_REASON])
+    return Rule(decision, pattern, international, _reason(reason, f"{where}: reason"))
+
+
+def _reason(text: str, where: str) -> str:
+    """A rule's reason under the same limits as an operator's (the applicant reads both)."""
+    try:
+        return bounds.reason(text, required=False)
+    except errors.InvalidSubmission as exc:
+        raise RulesError(f"{where}: {exc.reason}") from exc
 
 
 def load_policy(mode: str, delay: float, rules_file: Path | None) -> Policy:

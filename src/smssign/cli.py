@@ -380,13 +380,6 @@ def accounts_set(
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Change an account's certification, arrears flag, IP allow-list or quota."""
-    import ipaddress
-
-    for network in ip_allow or []:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError as exc:
-            raise typer.BadParameter(f"{network!r} is not an IP network") from exc
     certification = None
     if individual is not None:
         certification = Certification.INDIVIDUAL if individual else Certification.ENTERPRISE

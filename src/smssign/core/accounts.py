@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from smssign.core import errors
+from smssign.core import bounds, errors
 from smssign.core.clock import Clock, Randomness
 from smssign.core.model import (
     Account,
@@ -71,6 +71,7 @@ class AccountService:
         self.randomness = randomness
 
     async def create(self, name: str, *, individual: bool = False) -> Issued:
+        name = bounds.account_name(name)
         certification = Certification.INDIVIDUAL if individual else Certification.ENTERPRISE
         now = self.clock.now()
         async with self.repository.account_transaction() as tx:
@@ -98,16 +99,16 @@ class AccountService:
         ip_allow: Sequence[str] | None = None,
         signature_quota: int | None = None,
     ) -> Account:
+        allow = None if ip_allow is None else bounds.ip_allow(ip_allow)
+        quota = None if signature_quota is None else bounds.quota(signature_quota)
         async with self.repository.account_transaction() as tx:
             account = await self._locked(tx, account_id)
             changed = replace(
                 account,
                 certification=certification or account.certification,
                 arrears=account.arrears if arrears is None else arrears,
-                ip_allow=account.ip_allow if ip_allow is None else tuple(ip_allow),
-                signature_quota=(
-                    account.signature_quota if signature_quota is None else signature_quota
-                ),
+                ip_allow=account.ip_allow if allow is None else allow,
+                signature_quota=account.signature_quota if quota is None else quota,
             )
             await tx.save_account(changed)
         return changed

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from smssign.blobs import BlobStore
-from smssign.core import errors, rules
+from smssign.core import bounds, errors, rules
 from smssign.core.clock import Clock
 from smssign.core.model import (
     Account,
@@ -281,8 +281,7 @@ class SignatureService:
         self, sign_id: int, decision: Status, *, reason: str = "", reviewer: str = "operator"
     ) -> Signature:
         """Approve, start filing or reject the signature's current application."""
-        if decision is Status.REJECTED and not reason.strip():
-            raise errors.InvalidSubmission("reason", "a rejection needs a reason")
+        reason = bounds.reason(reason, required=decision is Status.REJECTED)
         now = self.clock.now()
         async with self.repository.transaction() as tx:
             current = await tx.lock_signature(sign_id, None)

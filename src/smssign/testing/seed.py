@@ -32,7 +32,6 @@ proof. The whole file is checked before anything is written.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from smssign.core import errors, rules
+from smssign.core import bounds, errors, rules
 from smssign.core.accounts import Issued
 from smssign.core.model import (
     Certification,
@@ -180,14 +179,14 @@ def _account(raw: Any, where: str) -> SeedAccount:
         _text(n, f"{where}.ip_allow", required=True)
         for n in _list(table.get("ip_allow", []), f"{where}.ip_allow")
     )
-    for network in ip_allow:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError as exc:
-            raise SeedError(f"{where}.ip_allow: {network!r} is not an IP network") from exc
     quota = table.get("signature_quota")
-    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or quota < 0):
-        raise SeedError(f"{where}.signature_quota: a whole number of at least 0")
+    try:
+        name = bounds.account_name(name)
+        ip_allow = bounds.ip_allow(ip_allow)
+        if quota is not None:
+            bounds.quota(quota)
+    except errors.InvalidSubmission as exc:
+        raise SeedError(f"{where}.{exc.field}: {exc.reason}") from exc
     credentials = _credentials(table, where)
     qualifications: list[tuple[str, QualificationStatus]] = []
     for index, item in enumerate(_list(table.get("qualifications", []), f"{where}.qualifications")):
