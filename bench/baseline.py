@@ -2,7 +2,7 @@
 
 Run as `python -m bench.baseline --port N`. Whatever smssign adds on top of this
 (parsing, signature checks, the database, the envelope) is what the ratios measure.
-The uvicorn options mirror smssign.serving.run for one worker: uvloop, httptools, no
+The uvicorn options mirror smssign.app.serving.run for one worker: uvloop, httptools, no
 access log, the same log level.
 """
 

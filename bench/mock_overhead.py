@@ -42,7 +42,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
 import smssign.testing
-from smssign.demo import sample_png
+from smssign.app.demo import sample_png
 
 CANNED = json.dumps(
     {

@@ -32,11 +32,11 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
 from smssign.cli import issued_json
 from smssign.core import rules
 from smssign.core.model import Dialect, Draft, Status
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 from smssign.store import tables as t
 from smssign.store.keyring import (
     MasterKey,

@@ -81,7 +81,7 @@ def set_webhook(server: Server, account_id: int, url: str, secret: str | None = 
     returns the secret."""
 
     async def set_it(runtime: Any) -> str:
-        from smssign.backoffice import open_backoffice
+        from smssign.backoffice.services import open_backoffice
 
         async with open_backoffice(runtime) as backoffice:
             return (await backoffice.webhooks.set(account_id, url, secret=secret)).secret

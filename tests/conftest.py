@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
 from smssign.cli import issued_json
 from smssign.core.model import Certification, Status
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 from tests import databases
 
 T = TypeVar("T")

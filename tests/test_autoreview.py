@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from smssign import autoreview
-from smssign.autoreview import (
+from smssign.app.runtime import open_runtime
+from smssign.app.settings import Settings
+from smssign.backoffice import autoreview
+from smssign.backoffice.autoreview import (
     AutoReviewer,
     Decision,
     Mode,
@@ -21,13 +23,11 @@ from smssign.autoreview import (
     load_policy,
     parse_rules,
 )
+from smssign.backoffice.webhooks import render_event
 from smssign.cli import app
 from smssign.core.clock import FixedClock
 from smssign.core.model import Draft, Image, Signature, Status
-from smssign.runtime import open_runtime
-from smssign.settings import Settings
 from smssign.store.backoffice import BackofficeStore
-from smssign.webhooks import render_event
 from tests.backoffice import add_signature, describe, modify_signature, tencent, wait_until
 from tests.conftest import Server, start_server, stop_server
 from tests.samples import OTHER_PNG_B64, png
@@ -68,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def reviews(server: Server, sign_id: int) -> list[tuple[str, str, str]]:
     async def read(rt: Any) -> list[tuple[str, str, str]]:
-        from smssign.backoffice import open_backoffice
+        from smssign.backoffice.services import open_backoffice
 
         async with open_backoffice(rt) as backoffice:
             found = await backoffice.store.reviews(sign_id)

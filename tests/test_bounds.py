@@ -16,9 +16,7 @@ from tests.conftest import Server
 
 LONG_REASON = "x" * (bounds.LONGEST_REASON + 1)
 REASON_MESSAGE = f"A reason has at most {bounds.LONGEST_REASON} characters"
-NETWORK_MESSAGE = (
-    "'nope' is not an IP network (that is, not an IP address or network in CIDR form)"
-)
+NETWORK_MESSAGE = "'nope' is not an IP network (that is, not an IP address or network in CIDR form)"
 QUOTA_MESSAGE = f"A quota is a whole number from 0 to {bounds.MOST_QUOTA}"
 
 

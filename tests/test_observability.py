@@ -14,10 +14,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
+from smssign.app.demo import sample_png
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
 from smssign.core.model import Draft, Image
-from smssign.demo import sample_png
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 from smssign.store import tables as t
 from tests.conftest import Server, start_server, stop_server
 from tests.dialects.tencent_v3.signing import error_code, tc3_post, v1_get

@@ -10,13 +10,13 @@ from typing import TypeVar
 import pytest
 from argon2 import PasswordHasher
 
+from smssign.app.runtime import open_runtime
+from smssign.app.settings import Settings
+from smssign.backoffice.operators import LoginRefused, OperatorService
+from smssign.backoffice.webhooks import render_event
 from smssign.core import errors
 from smssign.core.clock import FixedClock, SeededRandomness
-from smssign.operators import LoginRefused, OperatorService
-from smssign.runtime import open_runtime
-from smssign.settings import Settings
 from smssign.store.backoffice import BackofficeStore
-from smssign.webhooks import render_event
 
 T = TypeVar("T")
 START = 1_800_000_000.0

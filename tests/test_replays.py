@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from smssign.core.clock import FixedClock
-from smssign.replays import MemoryReplays, RedisReplays
+from smssign.store.replays import MemoryReplays, RedisReplays
 from tests.conftest import Server
 from tests.dialects.tencent_legacy.wire import Legacy
 from tests.dialects.tencent_v3.signing import error_code, tc3_post, v1_get

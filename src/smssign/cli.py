@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from smssign.autoreview import Mode as AutoReviewMode
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import DEFAULT_DATABASE, Settings, data_dir_from_env
+from smssign.backoffice.autoreview import Mode as AutoReviewMode
 from smssign.core import errors
 from smssign.core.accounts import Issued
 from smssign.core.model import Certification, Dialect, QualificationStatus, Signature, Status
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import DEFAULT_DATABASE, Settings, data_dir_from_env
 from smssign.store.keyring import (
     MasterKey,
     MasterKeyError,
@@ -33,8 +33,8 @@ from smssign.store.keyring import (
 from smssign.store.repository import Resealed
 
 if TYPE_CHECKING:
-    from smssign.backoffice import Backoffice
-    from smssign.webhooks import Delivery, Webhook
+    from smssign.backoffice.services import Backoffice
+    from smssign.backoffice.webhooks import Delivery, Webhook
 
 T = TypeVar("T")
 
@@ -245,10 +245,10 @@ def serve(
     ] = None,
 ) -> None:
     """Run the server (migrations are applied on start)."""
-    from smssign import serving
-    from smssign.autoreview import RulesError, load_policy
-    from smssign.settings import BackofficeSettings
-    from smssign.webhooks import parse_delays
+    from smssign.app import serving
+    from smssign.app.settings import BackofficeSettings
+    from smssign.backoffice.autoreview import RulesError, load_policy
+    from smssign.backoffice.webhooks import parse_delays
 
     if log_format not in serving.LOG_FORMATS:
         raise typer.BadParameter("use text or json", param_hint="--log-format")
@@ -282,7 +282,7 @@ def serve(
     if seed is not None:
         _apply_seed(settings, seed)
     if demo:
-        from smssign.demo import ensure_demo, instructions
+        from smssign.app.demo import ensure_demo, instructions
 
         made = _run(settings, ensure_demo)
         typer.echo(instructions(made, f"http://{_display_host(host)}:{port}"))
@@ -304,7 +304,7 @@ def serve(
 
 
 def _apply_seed(settings: Settings, path: Path) -> None:
-    from smssign.testing import seed as seeds
+    from smssign.app import seed as seeds
 
     try:
         parsed = seeds.load(path)
@@ -613,7 +613,7 @@ def review_reject(
 
 
 def _run_backoffice(settings: Settings, action: Callable[[Backoffice], Awaitable[T]]) -> T:
-    from smssign.backoffice import open_backoffice
+    from smssign.backoffice.services import open_backoffice
 
     async def with_backoffice(runtime: Runtime) -> T:
         async with open_backoffice(runtime) as backoffice:

@@ -381,7 +381,7 @@ def test_webhook_form_validates_and_makes_up_a_secret(
 
 
 async def _webhook(runtime: Any, account_id: int) -> Any:
-    from smssign.backoffice import open_backoffice
+    from smssign.backoffice.services import open_backoffice
 
     async with open_backoffice(runtime) as backoffice:
         return await backoffice.webhooks.get(account_id)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
 from smssign.blobs.filesystem import MemoryBlobs
 from smssign.core import errors
 from smssign.core.clock import FixedClock, SeededRandomness
 from smssign.core.model import Account, Draft, EventType, Image, Status
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 from tests.samples import png
 
 IMAGE = Image(png(), "PNG", 8, 8)

@@ -23,7 +23,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from smssign.demo import sample_png
+from smssign.app.demo import sample_png
 from smssign.store.repository import async_url
 from tests.conftest import Server, start_server
 from tests.databases import create_database

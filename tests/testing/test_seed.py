@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from smssign.app.seed import load, loads, parse
 from smssign.core.model import Certification, Dialect, QualificationStatus, Status
 from smssign.testing import SeedError, mock
-from smssign.testing.seed import load, loads, parse
 
 
 def test_a_full_seed_reads_into_its_parts(tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ def test_unreachable_receiver_then_fixed_url(
 
 def _delivered(server: Server, account_id: int, sign_id: int) -> list[dict[str, Any]] | None:
     async def read(rt: Any) -> list[dict[str, Any]]:
-        from smssign.backoffice import open_backoffice
+        from smssign.backoffice.services import open_backoffice
 
         async with open_backoffice(rt) as backoffice:
             found = await backoffice.store.deliveries(signature_id=sign_id)
@@ -161,7 +161,7 @@ def _delivered(server: Server, account_id: int, sign_id: int) -> list[dict[str, 
 
 def _attempts(server: Server, sign_id: int) -> int:
     async def read(rt: Any) -> int:
-        from smssign.backoffice import open_backoffice
+        from smssign.backoffice.services import open_backoffice
 
         async with open_backoffice(rt) as backoffice:
             found = await backoffice.store.deliveries(signature_id=sign_id)

@@ -8,9 +8,9 @@ import hmac
 import orjson
 import pytest
 
+from smssign.backoffice.webhooks import check_secret, check_url, parse_delays, render_event, sign
 from smssign.core import errors
 from smssign.core.model import Event, EventType
-from smssign.webhooks import check_secret, check_url, parse_delays, render_event, sign
 
 
 def test_signature_header_is_hmac_sha256_of_timestamp_dot_body() -> None:

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
+from smssign.backoffice.webhooks import DeliveryStatus, DeliveryWorker, RetrySchedule, render_event
 from smssign.core.clock import FixedClock, SeededRandomness
 from smssign.core.model import Account, Draft, Image, Status
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 from smssign.store.backoffice import BackofficeStore
-from smssign.webhooks import DeliveryStatus, DeliveryWorker, RetrySchedule, render_event
 from tests import databases
 from tests.backoffice import Receiver, signed_correctly
 from tests.samples import png

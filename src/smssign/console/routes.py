@@ -26,7 +26,17 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smssign.backoffice import Backoffice
+from smssign.backoffice.operators import LoginRefused, OperatorSession
+from smssign.backoffice.services import Backoffice
+from smssign.backoffice.timeline import (
+    DOCUMENT_TYPES,
+    PURPOSES,
+    SIGN_TYPES,
+    FieldChange,
+    compare,
+    describe,
+)
+from smssign.backoffice.webhooks import DeliveryStatus
 from smssign.console.session import (
     LOGIN_COOKIE,
     LOGIN_COOKIE_AGE,
@@ -37,10 +47,7 @@ from smssign.console.session import (
 )
 from smssign.core import bounds, errors
 from smssign.core.model import Certification, Dialect, Signature, Status
-from smssign.operators import LoginRefused, OperatorSession
-from smssign.timeline import DOCUMENT_TYPES, PURPOSES, SIGN_TYPES, FieldChange, compare, describe
 from smssign.transport import client_ip, read_body
-from smssign.webhooks import DeliveryStatus
 
 log = logging.getLogger(__name__)
 

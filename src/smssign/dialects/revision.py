@@ -8,9 +8,9 @@ dialect keeps its type, purpose, images and provider fields.
 
 from __future__ import annotations
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors, rules
 from smssign.core.model import Draft, Image, Signature
-from smssign.runtime import Runtime
 
 
 async def stored_image(runtime: Runtime, digest: str) -> Image:

@@ -1,10 +1,10 @@
 """SQL for the back office: operators, sessions, tokens, webhooks, deliveries, console reads.
 
-Implements `OperatorStore` (smssign.operators) and `WebhookStore` (smssign.webhooks), plus
-the cross-account reads the console and the admin API show. Writes follow the same rules
-as the main repository: SQLite transactions begin IMMEDIATE; PostgreSQL claims due
-deliveries and undispatched events with FOR UPDATE SKIP LOCKED, so several server
-processes can run the delivery worker on one database.
+Implements `OperatorStore` (smssign.backoffice.operators) and `WebhookStore`
+(smssign.backoffice.webhooks), plus the cross-account reads the console and the admin API
+show. Writes follow the same rules as the main repository: SQLite transactions begin
+IMMEDIATE; PostgreSQL claims due deliveries and undispatched events with FOR UPDATE SKIP
+LOCKED, so several server processes can run the delivery worker on one database.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from smssign.backoffice.operators import Operator, OperatorSession
+from smssign.backoffice.webhooks import Attempt, Claim, Delivery, DeliveryStatus, Outcome, Webhook
 from smssign.core import errors
 from smssign.core.model import Event, EventType, Review, Signature, Status
-from smssign.operators import Operator, OperatorSession
 from smssign.store import tables as t
 from smssign.store.repository import _signature
-from smssign.webhooks import Attempt, Claim, Delivery, DeliveryStatus, Outcome, Webhook
 
 MAX_ID = 2**63 - 1
 

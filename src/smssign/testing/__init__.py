@@ -19,6 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from smssign.app.seed import SeedError
     from smssign.testing.inprocess import (
         PROVIDER_HOSTS,
         MockError,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
         is_provider_host,
         mock,
     )
-    from smssign.testing.seed import SeedError
     from smssign.testing.server import SmssignServer
 
 _EXPORTS = {
@@ -38,7 +38,7 @@ _EXPORTS = {
     "PROVIDER_HOSTS": "smssign.testing.inprocess",
     "is_provider_host": "smssign.testing.inprocess",
     "SmssignServer": "smssign.testing.server",
-    "SeedError": "smssign.testing.seed",
+    "SeedError": "smssign.app.seed",
 }
 
 __all__ = [

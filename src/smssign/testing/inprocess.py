@@ -43,11 +43,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
 
+from smssign.app.seed import Seed
+from smssign.app.seed import load as load_seed
 from smssign.testing.asgi import Answer, Lifespan, Outgoing, exchange
 from smssign.testing.loop import LoopThread
 from smssign.testing.operations import Operations
-from smssign.testing.seed import Seed
-from smssign.testing.seed import load as load_seed
 from smssign.testing.template import fresh_database
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import requests
     from starlette.applications import Starlette
 
-    from smssign.runtime import Runtime
+    from smssign.app.runtime import Runtime
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,10 +94,10 @@ class Backend:
     """One smssign app with its own database, loop and thread: what an outermost mock runs."""
 
     def __init__(self, options: Options) -> None:
+        from smssign.app.runtime import open_runtime
+        from smssign.app.server import create_app
+        from smssign.app.settings import BackofficeSettings, Settings
         from smssign.blobs.filesystem import MemoryBlobs
-        from smssign.runtime import open_runtime
-        from smssign.server import create_app
-        from smssign.settings import BackofficeSettings, Settings
         from smssign.store.keyring import MasterKey, MasterKeys
 
         self.options = options
@@ -174,7 +174,7 @@ class Backend:
 
 
 async def _apply(runtime: Runtime, seed: Seed) -> None:
-    from smssign.testing.seed import apply
+    from smssign.app.seed import apply
 
     await apply(runtime, seed)
 

@@ -1,59 +1,22 @@
 """What a test does behind the API: create accounts, review, inspect, reset, seed.
 
-The async functions run on a Runtime and serve the `/_smssign/` routes of a testing
-server. `Operations` offers the same as plain methods to test code, for the pytest
-server fixture and the in-process mock, each of which says how to reach its runtime.
+`Operations` offers the use cases of `smssign.app.sandbox` (which also serve the
+`/_smssign/` routes) as plain methods to test code, for the pytest server fixture and the
+in-process mock, each of which says how to reach its runtime.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from smssign.blobs.filesystem import FilesystemBlobs, MemoryBlobs
+from smssign.app import seed as seeds
+from smssign.app.runtime import Runtime
+from smssign.app.sandbox import create_account, reset, review, state
 from smssign.core.model import Certification, Status
-from smssign.runtime import Runtime
-from smssign.store import testing as store
-from smssign.testing import seed as seeds
 
 T = TypeVar("T")
-
-REVIEWER = "test"
-"""The reviewer name test-made reviews carry (timeline, webhooks)."""
-
-
-async def create_account(
-    runtime: Runtime, name: str, *, individual: bool = False
-) -> dict[str, Any]:
-    """The same dict `smssign accounts create --json` prints."""
-    from smssign.cli import issued_json
-
-    return issued_json(await runtime.accounts.create(name, individual=individual))
-
-
-async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str = "") -> None:
-    await runtime.signatures.review(sign_id, decision, reason=reason, reviewer=REVIEWER)
-
-
-async def state(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
-    return await store.dump(runtime.repository.engine)
-
-
-async def reset(runtime: Runtime, seed: seeds.Seed | None = None) -> dict[str, Any]:
-    """Erase every account, signature, application, review, event and proof image, forget
-    rate-limit counts, then apply `seed` (if any) again."""
-    await store.erase(runtime.repository.engine)
-    blobs = runtime.blobs
-    if isinstance(blobs, FilesystemBlobs):
-        shutil.rmtree(blobs.root, ignore_errors=True)
-    elif isinstance(blobs, MemoryBlobs):
-        blobs.clear()
-    await runtime.rate_limits.reset()
-    if seed is None:
-        return {"accounts": [], "kept": []}
-    return await seeds.apply(runtime, seed)
 
 
 class Runner(Protocol):

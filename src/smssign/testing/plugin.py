@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from smssign.app.seed import Seed
     from smssign.testing.inprocess import SmsMock
-    from smssign.testing.seed import Seed
     from smssign.testing.server import SmssignServer
 
 AUTO_REVIEW = ("approve", "reject", "off")
@@ -104,7 +104,7 @@ class _Options:
 
 
 def _seed(config: pytest.Config, source: Any, base: Path) -> Seed:
-    from smssign.testing.seed import SeedError, load
+    from smssign.app.seed import SeedError, load
 
     if isinstance(source, str | Path):
         source = base / source  # an absolute path stays as it is

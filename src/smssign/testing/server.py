@@ -22,10 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from smssign.app.seed import Seed
+from smssign.app.seed import load as load_seed
 from smssign.testing.loop import LoopThread
 from smssign.testing.operations import Operations
-from smssign.testing.seed import Seed
-from smssign.testing.seed import load as load_seed
 from smssign.testing.template import fresh_database
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import uvicorn
     from starlette.applications import Starlette
 
-    from smssign.runtime import Runtime
+    from smssign.app.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -78,10 +78,10 @@ class SmssignServer(Operations):
     def start(self) -> SmssignServer:
         import uvicorn
 
+        from smssign.app.runtime import open_runtime
+        from smssign.app.server import create_app
+        from smssign.app.settings import BackofficeSettings, Settings
         from smssign.blobs.filesystem import FilesystemBlobs
-        from smssign.runtime import open_runtime
-        from smssign.server import create_app
-        from smssign.settings import BackofficeSettings, Settings
         from smssign.store.keyring import MasterKey, MasterKeys
 
         if self._directory is not None:
@@ -182,6 +182,6 @@ class SmssignServer(Operations):
 
 
 async def _apply(runtime: Runtime, seed: Seed) -> None:
-    from smssign.testing.seed import apply
+    from smssign.app.seed import apply
 
     await apply(runtime, seed)

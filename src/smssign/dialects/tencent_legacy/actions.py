@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Account, Draft, Image, Signature, Status
 from smssign.dialects.revision import current_draft
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
-from smssign.runtime import Runtime
 
 DIALECT = "tencent_legacy"
 

@@ -22,6 +22,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Dialect
@@ -40,7 +41,6 @@ from smssign.dialects.tencent_legacy.errors import (
     from_core,
 )
 from smssign.observability import record_outcome
-from smssign.runtime import Runtime
 from smssign.transport import client_ip, read_body
 
 log = logging.getLogger(__name__)

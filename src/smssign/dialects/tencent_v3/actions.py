@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from smssign.app.runtime import Runtime
 from smssign.core import rules
 from smssign.core.model import Account, Draft, Image, Signature, Status
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021
-from smssign.runtime import Runtime
 
 DIALECT = "tencent_v3"
 MAX_IDS = 100

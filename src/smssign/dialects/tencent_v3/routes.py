@@ -16,6 +16,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Dialect
@@ -23,7 +24,6 @@ from smssign.dialects.tencent_v3 import auth, params
 from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE, Call
 from smssign.dialects.tencent_v3.errors import TencentError, from_core
 from smssign.observability import current_request_id, record_outcome
-from smssign.runtime import Runtime
 from smssign.transport import client_ip, read_body
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Account, Draft, Signature, Status
@@ -20,7 +21,6 @@ from smssign.core.service import NameFilter
 from smssign.dialects.revision import current_draft
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
-from smssign.runtime import Runtime
 
 DIALECT = "yunpian"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from smssign.app.runtime import Runtime
 from smssign.core.model import Account, Dialect
 from smssign.dialects.yunpian.errors import BAD_APIKEY, MISSING, YunpianError
 from smssign.dialects.yunpian.params import FormValue, first
-from smssign.runtime import Runtime
 
 MAX_APIKEY = 200
 """Longer than any key we issue; longer values are refused without a lookup."""

@@ -19,6 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import Response
 
+from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.dialects.yunpian import auth, params
@@ -35,7 +36,6 @@ from smssign.dialects.yunpian.errors import (
 )
 from smssign.dialects.yunpian.params import FilePart, FormValue
 from smssign.observability import record_outcome
-from smssign.runtime import Runtime
 from smssign.transport import client_ip, read_body
 
 log = logging.getLogger(__name__)

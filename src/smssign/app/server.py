@@ -17,14 +17,14 @@ from starlette.routing import Mount, Route
 from starlette.types import Scope
 
 from smssign.admin import routes as admin
-from smssign.backoffice import open_backoffice
+from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.settings import Settings
+from smssign.backoffice.services import open_backoffice
 from smssign.console import routes as console
 from smssign.dialects.tencent_legacy import routes as tencent_legacy
 from smssign.dialects.tencent_v3 import routes as tencent_v3
 from smssign.dialects.yunpian import routes as yunpian
 from smssign.observability import RequestContext, current_request_id, exposition
-from smssign.runtime import Runtime, open_runtime
-from smssign.settings import Settings
 
 SETTINGS_ENV = "SMSSIGN_SERVE_SETTINGS"
 """How `smssign serve --workers N` hands its settings to each worker process."""
@@ -118,8 +118,8 @@ def create_app(
     ]
     middleware = [Middleware(RequestContext, new_id=_request_id)]
     if settings.testing:
-        # Test setups only: unauthenticated reset/state/seed routes (smssign.testing).
-        from smssign.testing.routes import ReviewBeforeEachRequest, auto_reviews, testing_routes
+        # Test setups only: unauthenticated reset/state/seed routes.
+        from smssign.app.testing_routes import ReviewBeforeEachRequest, auto_reviews, testing_routes
 
         routes.extend(testing_routes(settings))
         if auto_reviews(settings):

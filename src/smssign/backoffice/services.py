@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from smssign.autoreview import AutoReviewer, Policy, load_policy
-from smssign.operators import OperatorService
-from smssign.runtime import Runtime
+from smssign.app.runtime import Runtime
+from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
+from smssign.backoffice.operators import OperatorService
+from smssign.backoffice.timeline import Timeline, build
+from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
 from smssign.store.backoffice import BackofficeStore
-from smssign.timeline import Timeline, build
-from smssign.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Runs the app under uvicorn: one process or N workers, logs, graceful shutdown.
 
 With `--workers N` uvicorn starts N processes that each import the app factory
-`smssign.server:app_from_environment`; the settings travel to them in an environment
+`smssign.app.server:app_from_environment`; the settings travel to them in an environment
 variable, and Prometheus counters are kept in a shared directory so that `/metrics` on
 any worker shows the node's totals. On SIGTERM uvicorn stops accepting connections, lets
 requests in flight finish (up to `graceful_timeout` seconds), then closes the database.
@@ -15,8 +15,8 @@ import os
 import tempfile
 from typing import Any
 
+from smssign.app.settings import Settings
 from smssign.observability import log_config
-from smssign.settings import Settings
 from smssign.store.keyring import load_master_keys
 
 log = logging.getLogger(__name__)
@@ -64,19 +64,19 @@ def run(
         "forwarded_allow_ips": forwarded_allow_ips,
     }
     if workers <= 1:
-        from smssign.server import create_app
+        from smssign.app.server import create_app
 
         uvicorn.run(create_app(settings), **options)
         return
 
-    from smssign.server import SETTINGS_ENV, encode_settings
+    from smssign.app.server import SETTINGS_ENV, encode_settings
 
     with tempfile.TemporaryDirectory(prefix="smssign-metrics-") as metrics_dir:
         # Read by prometheus_client when each worker imports it.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         os.environ[SETTINGS_ENV] = encode_settings(settings)
         uvicorn.run(
-            "smssign.server:app_from_environment",
+            "smssign.app.server:app_from_environment",
             factory=True,
             workers=workers,
             **options,

@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from smssign.app.runtime import Runtime
 from smssign.core import bounds, errors, rules
 from smssign.core.accounts import Issued
 from smssign.core.model import (
@@ -51,7 +52,6 @@ from smssign.core.model import (
     QualificationStatus,
     Status,
 )
-from smssign.runtime import Runtime
 
 REVIEWER = "seed"
 DIALECT = "seed"
@@ -328,8 +328,8 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
     """Create what the seed describes. Accounts whose name exists already are left as
     they are and listed under `kept`; created ones are listed with their credentials,
     as `smssign accounts create --json` prints them, plus their signatures."""
+    from smssign.app.demo import sample_png
     from smssign.cli import issued_json
-    from smssign.demo import sample_png
 
     png = sample_png()
     proof = Image(png, "PNG", 4, 4)

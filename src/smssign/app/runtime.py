@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from smssign.app.settings import Settings
 from smssign.blobs import BlobStore
 from smssign.blobs.filesystem import FilesystemBlobs
 from smssign.core import errors
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
 from smssign.core.service import SignatureService
-from smssign.ratelimit import RateLimits, redis_storage
-from smssign.replays import MemoryReplays, RedisReplays, ReplayCache
-from smssign.settings import Settings
 from smssign.store import migrate
 from smssign.store.keyring import MasterKeyError, MasterKeys, load_master_keys
+from smssign.store.ratelimit import RateLimits, redis_storage
+from smssign.store.replays import MemoryReplays, RedisReplays, ReplayCache
 from smssign.store.repository import SqlRepository, create_engine
 
 if TYPE_CHECKING:

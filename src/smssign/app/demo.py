@@ -7,9 +7,9 @@ import io
 import shlex
 from dataclasses import dataclass
 
+from smssign.app.runtime import Runtime
 from smssign.core.accounts import Issued
 from smssign.core.model import Dialect, Draft, Image
-from smssign.runtime import Runtime
 from smssign.store.keyring import is_apikey_digest
 
 DEMO_ACCOUNT = "demo"

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smssign.backoffice.webhooks import Attempt, Delivery
 from smssign.core.model import Application, Event, EventType, Review, Signature
 from smssign.store.backoffice import BackofficeStore, SignatureRecord
 from smssign.store.repository import SqlRepository
-from smssign.webhooks import Attempt, Delivery
 
 SIGN_TYPES: Mapping[int, str] = {
     0: "company (公司)",

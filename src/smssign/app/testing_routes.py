@@ -30,16 +30,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from smssign.app import sandbox
+from smssign.app import seed as seeds
+from smssign.app.runtime import Runtime
+from smssign.app.settings import Settings
 from smssign.core import errors
 from smssign.core.model import Status
-from smssign.runtime import Runtime
-from smssign.settings import Settings
-from smssign.testing import operations
-from smssign.testing import seed as seeds
 from smssign.transport import read_body
 
 if TYPE_CHECKING:
-    from smssign.autoreview import AutoReviewer, Policy
+    from smssign.backoffice.autoreview import AutoReviewer, Policy
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,14 @@ def testing_routes(settings: Settings) -> list[Route]:
     async def reset(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
-            return _json(await operations.reset(runtime, seed))
+            return _json(await sandbox.reset(runtime, seed))
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
 
     async def state(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
-            return _json(await operations.state(runtime))
+            return _json(await sandbox.state(runtime))
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
 
@@ -95,7 +95,7 @@ def testing_routes(settings: Settings) -> list[Route]:
         if not isinstance(individual, bool):
             return _error("individual: true or false", 400)
         try:
-            made = await operations.create_account(
+            made = await sandbox.create_account(
                 request.app.state.runtime, name, individual=individual
             )
         except errors.Conflict as exc:
@@ -117,7 +117,7 @@ def testing_routes(settings: Settings) -> list[Route]:
                 return _error("reason: a rejection needs a reason", 400)
             reason = raw
         try:
-            await operations.review(request.app.state.runtime, sign_id, decision, reason)
+            await sandbox.review(request.app.state.runtime, sign_id, decision, reason)
         except errors.NotFound:
             return _error(f"no signature {sign_id}", 404)
         except (errors.InvalidTransition, errors.Conflict) as exc:
@@ -167,7 +167,7 @@ class ReviewBeforeEachRequest:
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        from smssign.autoreview import load_policy
+        from smssign.backoffice.autoreview import load_policy
 
         self.app = app
         backoffice = settings.backoffice
@@ -197,9 +197,9 @@ class ReviewBeforeEachRequest:
 
 
 def _reviewer(runtime: Runtime, policy: Policy) -> AutoReviewer:
-    from smssign.autoreview import AutoReviewer
+    from smssign.backoffice.autoreview import AutoReviewer
+    from smssign.backoffice.webhooks import render_event
     from smssign.store.backoffice import BackofficeStore
-    from smssign.webhooks import render_event
 
     store = BackofficeStore(runtime.repository.engine, render_event)
     return AutoReviewer(policy, runtime.signatures, runtime.repository, store, runtime.clock)

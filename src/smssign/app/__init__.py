@@ -1,0 +1,1 @@
+"""The application: settings, runtime wiring, the ASGI app and its routes, serving."""

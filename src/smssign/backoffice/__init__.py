@@ -1,0 +1,1 @@
+"""The back office services: operators, auto-review, timelines, webhooks, and their wiring."""
