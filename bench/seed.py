@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smssign.app.runtime import Runtime, open_runtime
 from smssign.app.settings import Settings
-from smssign.cli import issued_json
+from smssign.backoffice.accounts import issued_json
 from smssign.core import rules
 from smssign.core.model import Dialect, Draft, Status
 from smssign.store import tables as t

@@ -23,7 +23,7 @@ import pytest
 
 from smssign.app.runtime import Runtime, open_runtime
 from smssign.app.settings import Settings
-from smssign.cli import issued_json
+from smssign.backoffice.accounts import issued_json
 from smssign.core.model import Certification, Status
 from tests import databases
 

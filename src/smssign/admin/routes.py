@@ -20,11 +20,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smssign.admin.openapi import document
+from smssign.backoffice.accounts import issued_json
 from smssign.backoffice.operators import Operator
 from smssign.backoffice.services import Backoffice
 from smssign.backoffice.timeline import delivery_json
 from smssign.backoffice.webhooks import DeliveryStatus, Webhook
-from smssign.cli import issued_json
 from smssign.console.routes import image_type
 from smssign.core import errors
 from smssign.core.model import Account, Certification, Credential, Dialect, Signature, Status

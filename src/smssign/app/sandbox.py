@@ -24,7 +24,7 @@ async def create_account(
     runtime: Runtime, name: str, *, individual: bool = False
 ) -> dict[str, Any]:
     """The same dict `smssign accounts create --json` prints."""
-    from smssign.cli import issued_json
+    from smssign.backoffice.accounts import issued_json
 
     return issued_json(await runtime.accounts.create(name, individual=individual))
 

@@ -329,7 +329,7 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
     they are and listed under `kept`; created ones are listed with their credentials,
     as `smssign accounts create --json` prints them, plus their signatures."""
     from smssign.app.demo import sample_png
-    from smssign.cli import issued_json
+    from smssign.backoffice.accounts import issued_json
 
     png = sample_png()
     proof = Image(png, "PNG", 4, 4)

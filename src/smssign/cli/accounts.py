@@ -1,0 +1,147 @@
+"""`smssign accounts`: create tenants, change their policy, rotate their credentials."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from smssign.app.runtime import Runtime
+from smssign.app.settings import DEFAULT_DATABASE
+from smssign.backoffice.accounts import issued_json
+from smssign.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    run,
+    settings_for,
+)
+from smssign.core.accounts import Issued
+from smssign.core.model import Certification, Dialect
+
+app = typer.Typer(help="Create accounts, change their policy, rotate credentials.")
+
+
+@app.command("create")
+def accounts_create(
+    name: str,
+    individual: Annotated[
+        bool, typer.Option("--individual", help="Individually certified (the API refuses it).")
+    ] = False,
+    as_json: JsonOption = False,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """Create an account with credentials for every dialect; secrets are printed once."""
+    issued = run(settings_for(database), lambda rt: rt.accounts.create(name, individual=individual))
+    _print_issued(issued, as_json)
+
+
+@app.command("show")
+def accounts_show(
+    account_id: int, as_json: JsonOption = False, database: DatabaseOption = DEFAULT_DATABASE
+) -> None:
+    """Show an account and its active credentials.
+
+    The Yunpian apikey is stored as a hash only, so it is shown when issued (create,
+    rotate) and never again: here it is null, with its SHA-256 to compare against.
+    """
+    issued = run(settings_for(database), lambda rt: rt.accounts.issued(account_id))
+    _print_issued(issued, as_json)
+
+
+@app.command("set")
+def accounts_set(
+    account_id: int,
+    arrears: Annotated[
+        bool | None, typer.Option("--arrears/--no-arrears", help="Suspend for unpaid bills.")
+    ] = None,
+    individual: Annotated[
+        bool | None,
+        typer.Option("--individual/--enterprise", help="Change the certification."),
+    ] = None,
+    ip_allow: Annotated[
+        list[str] | None,
+        typer.Option("--ip-allow", help="Allowed caller network (CIDR); repeat for more."),
+    ] = None,
+    clear_ip_allow: Annotated[
+        bool, typer.Option("--clear-ip-allow", help="Remove the IP allow-list.")
+    ] = False,
+    quota: Annotated[
+        int | None, typer.Option("--quota", help="Most signatures the account may hold.")
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """Change an account's certification, arrears flag, IP allow-list or quota."""
+    certification = None
+    if individual is not None:
+        certification = Certification.INDIVIDUAL if individual else Certification.ENTERPRISE
+    allow = [] if clear_ip_allow else ip_allow
+
+    account = run(
+        settings_for(database),
+        lambda rt: rt.accounts.update(
+            account_id,
+            certification=certification,
+            arrears=arrears,
+            ip_allow=allow,
+            signature_quota=quota,
+        ),
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "id": account.id,
+                    "name": account.name,
+                    "certification": account.certification.value,
+                    "arrears": account.arrears,
+                    "ip_allow": list(account.ip_allow),
+                    "signature_quota": account.signature_quota,
+                }
+            )
+        )
+    else:
+        typer.echo(
+            f"account {account.id}: {account.certification.value}, "
+            f"arrears={'yes' if account.arrears else 'no'}, "
+            f"ip-allow={','.join(account.ip_allow) or 'any'}, quota={account.signature_quota}"
+        )
+
+
+@app.command("rotate")
+def accounts_rotate(
+    account_id: int,
+    dialect: Annotated[
+        Dialect, typer.Option("--dialect", help="Which credential: tencent, legacy or yunpian.")
+    ],
+    as_json: JsonOption = False,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """Issue a new credential for one dialect and revoke the old one."""
+
+    async def rotate(rt: Runtime) -> Issued:
+        fresh = await rt.accounts.rotate(account_id, dialect)
+        issued = await rt.accounts.issued(account_id)
+        # The new credential as issued: a Yunpian apikey is readable only now.
+        return Issued(issued.account, {**issued.credentials, dialect: fresh})
+
+    issued = run(settings_for(database), rotate)
+    _print_issued(issued, as_json)
+
+
+def _print_issued(issued: Issued, as_json: bool) -> None:
+    data = issued_json(issued)
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    typer.echo(f"account {data['id']} {data['name']} ({data['certification']})")
+    for dialect in ("tencent", "legacy", "yunpian"):
+        if dialect in data:
+            pairs = ", ".join(f"{k}={v}" for k, v in data[dialect].items() if v is not None)
+            typer.echo(f"  {dialect}: {pairs}")
+    if data.get("yunpian", {}).get("apikey", "") is None:
+        typer.echo(
+            "  (the Yunpian apikey is stored as a hash and was shown only when issued; "
+            f"`smssign accounts rotate {data['id']} --dialect yunpian` issues a new one)"
+        )
