@@ -345,7 +345,8 @@ def _applications(account_ids: list[int], size: int, now: float) -> Iterator[dic
         at = start + sign_id * step
         yield {
             "id": sign_id,
-            "signature_id": sign_id,
+            "subject_kind": "signature",
+            "subject_id": sign_id,
             "account_id": account_id,
             "kind": "add",
             "dialect": "tencent_v3",

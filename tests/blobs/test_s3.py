@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from smssign.blobs.s3 import S3Blobs
-from smssign.core import errors
+from smssign.core import errors, images
 from tests.conftest import Server, free_port, start_server, stop_server
 from tests.dialects.tencent_v3.signing import error_code, tc3_post
 from tests.samples import PNG_B64, png
@@ -150,3 +150,33 @@ def test_the_server_keeps_proof_images_in_the_bucket(s3_server: Server, moto: st
     stored = client.get_object(Bucket="smssign", Key=f"images/{digest[:2]}/{digest[2:4]}/{digest}")
     assert stored["Body"].read() == png()
     assert not (Path(s3_server.data_dir) / "blobs").exists()
+
+
+class _Naming:
+    """The rows' references, for the sweep: only `kept` is named."""
+
+    def __init__(self, kept: str) -> None:
+        self.kept = kept
+
+    async def referenced_digests(self) -> set[str]:
+        return {self.kept}
+
+
+def test_the_sweep_removes_unnamed_objects_and_spares_one_stored_again(moto: str) -> None:
+    client = _bucket(moto, "swept")
+    blobs = S3Blobs("swept", "images", endpoint_url=moto, region="us-east-1")
+
+    async def scenario() -> tuple[list[str], images.Swept]:
+        kept = await blobs.put(b"named by a signature")
+        orphan = await blobs.put(b"left behind by a crash")
+        in_flight = await blobs.put(b"stored again by a request in flight")
+        written = time.time()
+        await asyncio.sleep(1.6)  # LastModified counts whole seconds
+        await blobs.put(b"stored again by a request in flight")
+        swept = await images.sweep(blobs, _Naming(kept), written + 0.5 + 3600, grace=3600)
+        return [kept, orphan, in_flight], swept
+
+    (kept, orphan, in_flight), swept = asyncio.run(scenario())
+    assert swept.removed == (orphan,) and swept.kept == 2
+    keys = {o["Key"] for o in client.list_objects_v2(Bucket="swept")["Contents"]}
+    assert keys == {f"images/{d[:2]}/{d[2:4]}/{d}" for d in (kept, in_flight)}

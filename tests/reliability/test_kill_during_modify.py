@@ -83,7 +83,7 @@ def test_acknowledged_applications_survive_kill_9(
     restarted = start_node(tmp_path, "restarted", url, "--no-rate-limit")
     try:
         applications = rows(url, select(t.applications).where(t.applications.c.kind == "modify"))
-        stored = {a["id"]: a["signature_id"] for a in applications}
+        stored = {a["id"]: a["subject_id"] for a in applications}
         missing = [app for app, sign in acked.items() if stored.get(app) != sign]
         half_written = inconsistent_signatures(url, ids)
         figure(
@@ -102,18 +102,18 @@ def inconsistent_signatures(url: str, ids: list[int]) -> list[dict[str, Any]]:
     """Signatures whose row, applications and events disagree."""
     signatures = rows(url, select(t.signatures).where(t.signatures.c.id.in_(ids)))
     applications = rows(
-        url, select(t.applications.c.id, t.applications.c.signature_id, t.applications.c.snapshot)
+        url, select(t.applications.c.id, t.applications.c.subject_id, t.applications.c.snapshot)
     )
-    events = rows(url, select(t.events.c.signature_id, t.events.c.type, t.events.c.payload))
+    events = rows(url, select(t.events.c.subject_id, t.events.c.type, t.events.c.payload))
     bad = []
     for signature in signatures:
         mine = sorted(
-            (a for a in applications if a["signature_id"] == signature["id"]), key=lambda a: a["id"]
+            (a for a in applications if a["subject_id"] == signature["id"]), key=lambda a: a["id"]
         )
         submissions = [
             e
             for e in events
-            if e["signature_id"] == signature["id"]
+            if e["subject_id"] == signature["id"]
             and e["type"] in ("signature.submitted", "signature.modified")
         ]
         newest = mine[-1] if mine else None

@@ -70,7 +70,7 @@ def test_concurrent_modifications_are_serialized(
         stored = rows(
             url,
             select(t.applications)
-            .where(t.applications.c.signature_id == sign_id, t.applications.c.kind == "modify")
+            .where(t.applications.c.subject_id == sign_id, t.applications.c.kind == "modify")
             .order_by(t.applications.c.id),
         )
         [signature] = rows(url, select(t.signatures).where(t.signatures.c.id == sign_id))

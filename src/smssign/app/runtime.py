@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smssign.app.settings import Settings
-from smssign.blobs import BlobStore
 from smssign.blobs.filesystem import FilesystemBlobs
-from smssign.core import errors
+from smssign.core import errors, images
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
+from smssign.core.ports import BlobStore, SweepableBlobs
+from smssign.core.review import Reviews
 from smssign.core.service import SignatureService
 from smssign.store import migrate
 from smssign.store.keyring import MasterKeyError, MasterKeys, load_master_keys
@@ -40,6 +41,11 @@ class Runtime:
     """Signed-request tokens already used (v1 Nonce, legacy random); shared via Redis."""
     redis: Redis | None = None
 
+    @property
+    def reviews(self) -> Reviews:
+        """Review decisions on any reviewable kind (`Subject(kind, id)`)."""
+        return self.signatures.reviews
+
     async def readiness(self) -> dict[str, str]:
         """Per dependency "ok", "off" (Redis not configured) or what failed."""
         checks: dict[str, str] = {"database": "ok", "redis": "off" if self.redis is None else "ok"}
@@ -56,6 +62,15 @@ class Runtime:
 
 
 READY_TIMEOUT = 2.0
+
+
+async def sweep_blobs(runtime: Runtime, grace: float = images.SWEEP_GRACE) -> images.Swept:
+    """Remove the stored images that no signature or application names any more."""
+    if not isinstance(runtime.blobs, SweepableBlobs):
+        raise errors.Unavailable(
+            f"{type(runtime.blobs).__name__} cannot list its blobs; sweep it with its own tools"
+        )
+    return await images.sweep(runtime.blobs, runtime.repository, runtime.clock.now(), grace)
 
 
 def open_blobs(settings: Settings) -> BlobStore:

@@ -1,4 +1,7 @@
-"""Auto-review for test setups: pending signatures are decided by a policy, not a person.
+"""Auto-review for test setups: pending reviewables are decided by a policy, not a person.
+
+Every reviewable kind (signatures now, templates next) goes through the same policy; a
+rule's name pattern is searched in the signature text (or a template's name).
 
 `smssign serve --auto-review approve|reject|off` sets the decision for every signature
 that has waited `--auto-review-delay` seconds since it was submitted. A rules file
@@ -35,7 +38,9 @@ from typing import Any
 
 from smssign.core import bounds, errors
 from smssign.core.clock import Clock
-from smssign.core.model import Signature, Status
+from smssign.core.model import Status
+from smssign.core.ports import Reviewable
+from smssign.core.review import KINDS
 from smssign.core.service import SignatureService
 from smssign.store.backoffice import BackofficeStore
 from smssign.store.repository import SqlRepository
@@ -73,10 +78,10 @@ class Rule:
     international: bool | None = None
     reason: str = ""
 
-    def matches(self, signature: Signature) -> bool:
-        if self.name is not None and not self.name.search(signature.name):
+    def matches(self, item: Reviewable) -> bool:
+        if self.name is not None and not self.name.search(item.name):
             return False
-        return self.international is None or self.international == signature.international
+        return self.international is None or self.international == item.international
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +91,9 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     reject_reason: str = DEFAULT_REJECT_REASON
 
-    def decide(self, signature: Signature) -> tuple[Decision, str]:
+    def decide(self, item: Reviewable) -> tuple[Decision, str]:
         for rule in self.rules:
-            if rule.matches(signature):
+            if rule.matches(item):
                 return rule.decision, rule.reason
         if self.mode is Mode.REJECT:
             return Decision.REJECT, self.reject_reason
@@ -224,39 +229,43 @@ class AutoReviewer:
         if self.policy.mode is Mode.OFF:
             return 0
         due = self.clock.now() - self.policy.delay
+        return sum([await self._step_kind(kind, due) for kind in KINDS])
+
+    async def _step_kind(self, kind: str, due: float) -> int:
         made = 0
         offset = 0
         while True:
-            # Oldest first, a page at a time: signatures left to people are stepped over.
-            pending, _ = await self.store.signature_list(
-                statuses=[Status.PENDING], oldest_first=True, offset=offset, limit=PAGE
+            # Oldest first, a page at a time: what is left to people is stepped over.
+            pending, _ = await self.store.reviewable_list(
+                kind, statuses=[Status.PENDING], oldest_first=True, offset=offset, limit=PAGE
             )
             waiting = [s for s in pending if s.submitted_at <= due]
-            for signature in waiting:
-                decision, reason = self.policy.decide(signature)
+            for item in waiting:
+                decision, reason = self.policy.decide(item)
                 done = 0
                 if decision is not Decision.SKIP:
-                    done = await self._review(signature, _DECISIONS[decision], reason)
+                    done = await self._review(item, _DECISIONS[decision], reason)
                 # What is still pending (left to people, or lost a race) stays in the list.
                 offset += 1 - done
                 made += done
             if len(waiting) < len(pending) or len(pending) < PAGE:
                 break
-        filing = [
-            s
-            for s in await self.repository.signatures_with_status([Status.FILING])
-            if s.reviewed_at is not None and s.reviewed_at <= due
-        ]
-        reviewers = await self.store.latest_reviewers([s.id for s in filing])
-        for signature in filing:
+        found, _ = await self.store.reviewable_list(
+            kind, statuses=[Status.FILING], oldest_first=True, limit=500
+        )
+        filing = [s for s in found if s.reviewed_at is not None and s.reviewed_at <= due]
+        reviewers = await self.store.latest_reviewers([s.id for s in filing], kind)
+        for item in filing:
             # Only filings auto-review started; a person's filing waits for a person.
-            if reviewers.get(signature.id) == REVIEWER:
-                made += await self._review(signature, Status.APPROVED, "")
+            if reviewers.get(item.id) == REVIEWER:
+                made += await self._review(item, Status.APPROVED, "")
         return made
 
-    async def _review(self, signature: Signature, decision: Status, reason: str) -> int:
+    async def _review(self, item: Reviewable, decision: Status, reason: str) -> int:
         try:
-            await self.signatures.review(signature.id, decision, reason=reason, reviewer=REVIEWER)
+            await self.signatures.reviews.review(
+                item.subject, decision, reason=reason, reviewer=REVIEWER
+            )
         except (errors.NotFound, errors.InvalidTransition, errors.Conflict):
             # Someone else (a person, another process) got there first; nothing to do.
             return 0

@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from smssign.app.runtime import Runtime
+from smssign.app.runtime import Runtime, sweep_blobs
 from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
 from smssign.backoffice.operators import OperatorService
 from smssign.backoffice.timeline import Timeline, build
 from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
+from smssign.core import errors
+from smssign.core.ports import SweepableBlobs
 from smssign.store.backoffice import BackofficeStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,28 @@ class Backoffice:
 
     async def timeline(self, signature_id: int) -> Timeline | None:
         return await build(self.runtime.repository, self.store, signature_id)
+
+
+SWEEP_FIRST = 60.0
+SWEEP_EVERY = 6 * 3600.0
+"""When the server sweeps unreferenced images: a minute after start, then every six hours."""
+
+
+async def _sweep_blobs(runtime: Runtime) -> None:
+    if not isinstance(runtime.blobs, SweepableBlobs):
+        return  # a blob store that cannot list what it holds is not swept
+    await asyncio.sleep(SWEEP_FIRST)
+    while True:
+        try:
+            swept = await sweep_blobs(runtime)
+            if swept.removed:
+                log.info("blob sweep: removed %d unreferenced image(s)", len(swept.removed))
+        except errors.Unavailable as exc:
+            log.warning("blob sweep: %s", exc)
+        except Exception:
+            # A bug must not stop the server's other work; try again next time.
+            log.exception("blob sweep: unexpected error")
+        await asyncio.sleep(SWEEP_EVERY)
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
@@ -78,6 +102,7 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         )
         if policy.mode.value != "off":
             tasks.append(asyncio.create_task(reviewer.run(), name="smssign-auto-review"))
+        tasks.append(asyncio.create_task(_sweep_blobs(runtime), name="smssign-blob-sweep"))
     backoffice = Backoffice(
         runtime=runtime,
         store=store,

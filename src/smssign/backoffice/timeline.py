@@ -1,7 +1,8 @@
-"""A signature's history for reviewers: applications, reviews and webhook deliveries in order,
-and what a modification changed compared with the application before it.
+"""A reviewable's history for reviewers: applications, reviews and webhook deliveries in
+order, and what a modification changed compared with the application before it.
 
-Shared by the console and the admin API, so both tell the same story.
+Works on any reviewable kind (`Subject(kind, id)`); the fields compared are the ones its
+`ReviewKind` declares. Shared by the console and the admin API, so both tell the same story.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smssign.backoffice.webhooks import Attempt, Delivery
-from smssign.core.model import Application, Event, EventType, Review, Signature
-from smssign.store.backoffice import BackofficeStore, SignatureRecord
+from smssign.core.model import SIGNATURE, Application, Event, Review, Signature, Subject, Verb
+from smssign.core.ports import Reviewable
+from smssign.core.review import SIGNATURE_KIND, kind_of
+from smssign.store.backoffice import BackofficeStore, Record
 from smssign.store.repository import SqlRepository
 
 SIGN_TYPES: Mapping[int, str] = {
@@ -37,19 +40,8 @@ DOCUMENT_TYPES: Mapping[int, str] = {
 }
 PURPOSES: Mapping[int, str] = {0: "own use (自用)", 1: "for others (他用)"}
 
-FIELDS: Sequence[tuple[str, str]] = (
-    ("name", "Name"),
-    ("international", "Scope"),
-    ("sign_type", "Signature type"),
-    ("document_type", "Document type"),
-    ("purpose", "Use"),
-    ("qualification_id", "Qualification"),
-    ("remark", "Remark"),
-    ("proof_images", "Proof images"),
-    ("commission_image", "Commission image"),
-    ("extra", "Provider fields"),
-)
-"""The application fields a reviewer compares, in the order shown."""
+FIELDS: Sequence[tuple[str, str]] = SIGNATURE_KIND.fields
+"""The signature application fields a reviewer compares, in the order shown."""
 
 
 def describe(field_name: str, value: Any) -> str:
@@ -102,9 +94,12 @@ def _images(value: Any) -> list[str]:
     return [str(value)] if value else []
 
 
-def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+def compare(
+    before: Mapping[str, Any], after: Mapping[str, Any], kind: str = SIGNATURE
+) -> list[FieldChange]:
     """Every reviewed field of two application snapshots, side by side."""
-    return [FieldChange(name, label, before.get(name), after.get(name)) for name, label in FIELDS]
+    fields = kind_of(Subject(kind, 0)).fields
+    return [FieldChange(name, label, before.get(name), after.get(name)) for name, label in fields]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +175,13 @@ def delivery_json(delivery: Delivery, attempts: Sequence[Attempt] = ()) -> dict[
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    record: SignatureRecord
+    record: Record
     applications: tuple[Application, ...]
     entries: tuple[Entry, ...] = field(default=())
+
+    @property
+    def item(self) -> Reviewable:
+        return self.record.item
 
     @property
     def signature(self) -> Signature:
@@ -195,32 +194,39 @@ class Timeline:
         """What the newest application changed against the one before; None for a first one."""
         if len(self.applications) < 2:
             return None
-        return compare(self.applications[-2].snapshot, self.applications[-1].snapshot)
+        return compare(
+            self.applications[-2].snapshot,
+            self.applications[-1].snapshot,
+            self.item.subject.kind,
+        )
 
 
 async def application_history(
-    repository: SqlRepository, signature_id: int
+    repository: SqlRepository, subject: Subject | int
 ) -> tuple[Application, ...]:
-    return tuple(await repository.applications(signature_id))
+    return tuple(await repository.applications(subject))
 
 
 async def build(
-    repository: SqlRepository, store: BackofficeStore, signature_id: int
+    repository: SqlRepository, store: BackofficeStore, subject: Subject | int
 ) -> Timeline | None:
-    """Everything that happened to one signature, oldest first; None if it never existed."""
-    record = await store.signature_record(signature_id)
+    """Everything that happened to one reviewable, oldest first; None if it never existed."""
+    if isinstance(subject, int):
+        subject = Subject(SIGNATURE, subject)
+    record = await store.record(subject)
     if record is None:
         return None
-    applications = await application_history(repository, signature_id)
+    deleted = kind_of(subject).event(Verb.DELETED)
+    applications = await application_history(repository, subject)
     entries: list[Entry] = [Entry(a.created_at, "application", application=a) for a in applications]
-    entries += [Entry(r.created_at, "review", review=r) for r in await store.reviews(signature_id)]
-    for delivery in await store.deliveries(signature_id=signature_id, limit=500):
+    entries += [Entry(r.created_at, "review", review=r) for r in await store.reviews(subject)]
+    for delivery in await store.subject_deliveries(subject):
         attempts = tuple(await store.attempts(delivery.id))
         entries.append(Entry(delivery.created_at, "delivery", delivery=delivery, attempts=attempts))
     entries += [
         Entry(e.created_at, "deleted", event=e)
-        for e in await store.signature_events(signature_id)
-        if e.type is EventType.DELETED
+        for e in await store.subject_events(subject)
+        if e.type is deleted
     ]
     order = {"application": 0, "review": 1, "deleted": 2, "delivery": 3}
     entries.sort(key=lambda e: (e.at, order[e.kind]))

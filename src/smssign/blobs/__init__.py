@@ -1,15 +1,7 @@
-"""Content-addressed storage for proof images, behind one small interface."""
+"""Content-addressed storage for proof images: adapters behind the core's BlobStore port."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from smssign.core.ports import BlobStore, SweepableBlobs
 
-
-class BlobStore(Protocol):
-    """Stores bytes under their sha256 hex digest; storing the same bytes twice is free."""
-
-    async def put(self, data: bytes) -> str:
-        """Store `data` durably and return its digest."""
-        ...
-
-    async def get(self, digest: str) -> bytes | None: ...
+__all__ = ["BlobStore", "SweepableBlobs"]

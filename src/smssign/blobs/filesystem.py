@@ -1,12 +1,20 @@
-"""The default blob store: one file per digest under the data directory."""
+"""The default blob store: one file per digest under the data directory.
+
+A file's modification time is when its bytes were last stored: storing bytes that are
+there already touches the file, so the orphan sweep (core/images.py) leaves a blob alone
+while a request that stored it again has not committed yet.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -24,7 +32,9 @@ class FilesystemBlobs:
     async def put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
-        if not path.exists():
+        try:
+            os.utime(path)
+        except FileNotFoundError:
             await asyncio.to_thread(self._write, path, data)
         return digest
 
@@ -36,6 +46,32 @@ class FilesystemBlobs:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
+
+    async def inventory(self) -> AsyncIterator[tuple[str, float]]:
+        for found in await asyncio.to_thread(self._list):
+            yield found
+
+    def _list(self) -> list[tuple[str, float]]:
+        found: list[tuple[str, float]] = []
+        if not self.root.is_dir():
+            return found
+        for path in self.root.glob("??/??/*"):
+            if _DIGEST.fullmatch(path.name):
+                with contextlib.suppress(FileNotFoundError):
+                    found.append((path.name, path.stat().st_mtime))
+        return found
+
+    async def remove(self, digest: str, *, written_before: float) -> bool:
+        if not _DIGEST.fullmatch(digest):
+            return False
+        path = self.path(digest)
+        try:
+            if path.stat().st_mtime > written_before:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -57,11 +93,23 @@ class MemoryBlobs:
 
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
+        self._stored_at: dict[str, float] = {}
 
     async def put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         self._blobs.setdefault(digest, data)
+        self._stored_at[digest] = time.time()
         return digest
+
+    async def inventory(self) -> AsyncIterator[tuple[str, float]]:
+        for digest, at in list(self._stored_at.items()):
+            yield digest, at
+
+    async def remove(self, digest: str, *, written_before: float) -> bool:
+        if self._stored_at.get(digest, written_before + 1) > written_before:
+            return False
+        del self._blobs[digest], self._stored_at[digest]
+        return True
 
     async def get(self, digest: str) -> bytes | None:
         return self._blobs.get(digest)
@@ -69,3 +117,4 @@ class MemoryBlobs:
     def clear(self) -> None:
         """Forget every blob (a test server's reset)."""
         self._blobs.clear()
+        self._stored_at.clear()

@@ -5,6 +5,10 @@ come the way boto3 always finds them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a
 profile, an instance role). Several nodes then see the same images, which a local
 directory per node would not give. Objects are named by digest like the filesystem
 store (`<prefix>ab/cd/<digest>`) and checked against it when read back.
+
+An object's LastModified is when its bytes were last stored: storing bytes that are there
+already copies the object onto itself, so the orphan sweep (core/images.py) leaves it
+alone while the request that stored it again has not committed yet.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -63,7 +68,9 @@ class S3Blobs:
         digest = hashlib.sha256(data).hexdigest()
         key = self.key(digest)
         try:
-            if not await asyncio.to_thread(self._exists, key):
+            if await asyncio.to_thread(self._exists, key):
+                await asyncio.to_thread(self._touch, key)
+            else:
                 await asyncio.to_thread(
                     self.client.put_object,
                     Bucket=self.bucket,
@@ -74,6 +81,22 @@ class S3Blobs:
         except Exception as exc:
             raise _unavailable(exc) from exc
         return digest
+
+    async def inventory(self) -> AsyncIterator[tuple[str, float]]:
+        try:
+            found = await asyncio.to_thread(self._list)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        for item in found:
+            yield item
+
+    async def remove(self, digest: str, *, written_before: float) -> bool:
+        if not _DIGEST.fullmatch(digest):
+            return False
+        try:
+            return await asyncio.to_thread(self._remove, self.key(digest), written_before)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
 
     async def get(self, digest: str) -> bytes | None:
         if not _DIGEST.fullmatch(digest):
@@ -102,6 +125,41 @@ class S3Blobs:
             if _status(exc) == 404:
                 return False
             raise
+        return True
+
+    def _touch(self, key: str) -> None:
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            MetadataDirective="REPLACE",
+            ContentType="application/octet-stream",
+        )
+
+    def _list(self) -> list[tuple[str, float]]:
+        found: list[tuple[str, float]] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"].rsplit("/", 1)[-1]
+                if _DIGEST.fullmatch(name) and item["Key"] == self.key(name):
+                    found.append((name, item["LastModified"].timestamp()))
+        return found
+
+    def _remove(self, key: str, written_before: float) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _status(exc) == 404:
+                return False
+            raise
+        if head["LastModified"].timestamp() > written_before:
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
         return True
 
     def _read(self, key: str) -> bytes | None:

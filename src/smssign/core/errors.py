@@ -51,6 +51,14 @@ class InvalidSubmission(SmssignError):
         self.reason = reason
 
 
+class TextTooLong(InvalidSubmission):
+    """A free-text field is longer than its documented limit (see rules.TEXT_LIMITS)."""
+
+    def __init__(self, field: str, longest: int) -> None:
+        super().__init__(field, f"at most {longest} characters")
+        self.longest = longest
+
+
 class InvalidName(InvalidSubmission):
     """The signature text has characters the rules do not allow or is too short."""
 

@@ -1,4 +1,5 @@
-"""Entities of the signature domain: accounts, signatures, applications, reviews, events.
+"""Entities of the domain: accounts, signatures, and the applications, reviews and events
+that every reviewable kind shares.
 
 Plain immutable values. Persistence and wire formats live elsewhere; a signature's
 provider-specific fields (a Yunpian industry, a website) ride along in `extra`.
@@ -121,6 +122,31 @@ class Draft:
     extra: Mapping[str, Any] = field(default_factory=dict)
     notify: bool = False
     """The caller asked to be told the review result (Yunpian `notify`)."""
+    extra_images: Mapping[str, Image] = field(default_factory=dict)
+    """Provider-specific images (a Yunpian ID-card photo): stored once every check has
+    passed, their digests put into `extra` under the same key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A partial modification: what a caller changes of a signature, the rest kept as stored.
+
+    The legacy and Yunpian APIs modify only the fields they know (text, remark, a picture,
+    an industry); None keeps the stored value, so a signature added through another dialect
+    keeps its type, purpose, images and provider fields, and its stored images are reused
+    by digest rather than read back and stored again.
+    """
+
+    name: str | None = None
+    remark: str | None = None
+    purpose: int | None = None
+    proof_images: tuple[Image, ...] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Merged over the stored provider fields."""
+    extra_removed: tuple[str, ...] = ()
+    """Provider fields to drop."""
+    extra_images: Mapping[str, Image] = field(default_factory=dict)
+    notify: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +174,10 @@ class Signature:
     version: int
     application_id: int
     """The latest application (SignApplyId)."""
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(SIGNATURE, self.id)
 
     def snapshot(self) -> dict[str, Any]:
         """The signature as JSON-ready data, for applications and events."""
@@ -179,30 +209,53 @@ class ApplicationKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Subject:
+    """What a review is about: a reviewable kind's name (`signature`, later `template`)
+    and the id of one of them. Applications, reviews and events are keyed by it."""
+
+    kind: str
+    id: int
+
+
+SIGNATURE = "signature"
+"""The kind name of signatures (see core/review.py for the kinds' declarations)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Application:
-    """One submission (add or modify) of a signature: Tencent's SignApplyId."""
+    """One submission (add or modify) of a reviewable: Tencent's SignApplyId."""
 
     id: int
-    signature_id: int
+    subject: Subject
     account_id: int
     kind: ApplicationKind
     dialect: str
     snapshot: Mapping[str, Any]
     created_at: float
 
+    @property
+    def signature_id(self) -> int | None:
+        return _signature_id(self.subject)
+
 
 @dataclass(frozen=True, slots=True)
 class Review:
     id: int
-    signature_id: int
+    subject: Subject
     application_id: int
     decision: Status
     reason: str
     reviewer: str
     created_at: float
 
+    @property
+    def signature_id(self) -> int | None:
+        return _signature_id(self.subject)
+
 
 class EventType(StrEnum):
+    """Every event name. A reviewable kind's events are `<kind>.<verb>` (see `Verb`)."""
+
     SUBMITTED = "signature.submitted"
     MODIFIED = "signature.modified"
     APPROVED = "signature.approved"
@@ -212,13 +265,53 @@ class EventType(StrEnum):
     NOTIFICATION_REQUESTED = "notification.requested"
 
 
-@dataclass(frozen=True, slots=True)
+class Verb(StrEnum):
+    """What happened to a reviewable; its kind's event is named `<kind>.<verb>`."""
+
+    SUBMITTED = "submitted"
+    MODIFIED = "modified"
+    APPROVED = "approved"
+    FILING = "filing"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Event:
     """A change worth telling the account about; written to the outbox with the change."""
 
     id: int
     account_id: int
     type: EventType
-    signature_id: int | None
+    subject: Subject | None
     payload: Mapping[str, Any]
     created_at: float
+
+    def __init__(
+        self,
+        id: int,
+        account_id: int,
+        type: EventType,
+        subject: Subject | None = None,
+        payload: Mapping[str, Any] | None = None,
+        created_at: float = 0.0,
+        *,
+        signature_id: int | None = None,
+    ) -> None:
+        """`signature_id` is the spelling from before reviewable kinds: a signature's id."""
+        if subject is None and signature_id is not None:
+            subject = Subject(SIGNATURE, signature_id)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "account_id", account_id)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "subject", subject)
+        object.__setattr__(self, "payload", {} if payload is None else payload)
+        object.__setattr__(self, "created_at", created_at)
+
+    @property
+    def signature_id(self) -> int | None:
+        return _signature_id(self.subject)
+
+
+def _signature_id(subject: Subject | None) -> int | None:
+    return subject.id if subject is not None and subject.kind == SIGNATURE else None

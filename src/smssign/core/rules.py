@@ -14,6 +14,7 @@ import struct
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from smssign.core import errors
 from smssign.core.model import Account, Certification, Image, Status
@@ -39,6 +40,45 @@ def check_transition(current: Status, target: Status) -> None:
 def check_modifiable(current: Status) -> None:
     if current not in MODIFIABLE:
         raise errors.NotModifiable(current.value)
+
+
+# --- free text ------------------------------------------------------------------------
+
+LONGEST_NAME = 100
+"""Characters of any name, whatever the dialect's own rule (the column's width)."""
+LONGEST_REMARK = 500
+"""Characters of a submission's remark. Tencent documents no limit, Alibaba 200 (500 in its
+API metadata); every application and event copies the remark, so it must be bounded."""
+LONGEST_EXTRA_TEXT = 2000
+"""Characters of one provider-specific value (a Yunpian website or licence URL)."""
+MOST_EXTRA_ITEMS = 20
+"""Entries of one provider-specific list (Yunpian sends at most 7 licence URLs)."""
+
+
+def check_length(field: str, text: str, longest: int) -> None:
+    if len(text) > longest:
+        raise errors.TextTooLong(field, longest)
+
+
+def check_extra(extra: Mapping[str, Any], field: str = "extra") -> None:
+    """Provider-specific fields: every text in them short, every list or mapping small."""
+    if len(extra) > MOST_EXTRA_ITEMS:
+        raise errors.InvalidSubmission(field, f"at most {MOST_EXTRA_ITEMS} entries")
+    for key, value in extra.items():
+        check_length(field, str(key), LONGEST_EXTRA_TEXT)
+        _check_extra_value(str(key), value)
+
+
+def _check_extra_value(field: str, value: Any) -> None:
+    if isinstance(value, str):
+        check_length(field, value, LONGEST_EXTRA_TEXT)
+    elif isinstance(value, Mapping):
+        check_extra(value, field)
+    elif isinstance(value, list | tuple):
+        if len(value) > MOST_EXTRA_ITEMS:
+            raise errors.InvalidSubmission(field, f"at most {MOST_EXTRA_ITEMS} entries")
+        for item in value:
+            _check_extra_value(field, item)
 
 
 # --- account policy -------------------------------------------------------------------

@@ -1,146 +1,52 @@
-"""Use cases of the signature domain: add, modify, delete, look up, review.
+"""Use cases of signatures: add, modify, revise, delete, look up, review.
 
 The service holds the rules that every dialect shares. It talks to storage only through
-the `Repository` protocol below, and does each state change in one transaction that
-writes the signature, its application and an outbox event together.
+the ports in core/ports.py, and does each state change in one transaction that writes the
+signature, its application and an outbox event together (the review core, core/review.py,
+records applications, reviews and events for every reviewable kind).
+
+Every check that can refuse a submission runs before its images are stored: against a
+read snapshot first when there are images, then again, authoritatively, inside the
+transaction. A refusal therefore leaves no blob behind (see core/images.py for the rare
+race that the orphan sweep cleans up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
-from smssign.blobs import BlobStore
-from smssign.core import bounds, errors, rules
+from smssign.core import errors, images, review, rules
 from smssign.core.clock import Clock
 from smssign.core.model import (
+    SIGNATURE,
     Account,
     Application,
     ApplicationKind,
-    Credential,
-    Dialect,
     Draft,
-    Event,
-    EventType,
-    Qualification,
-    Review,
+    Revision,
     Signature,
     Status,
+    Subject,
+)
+from smssign.core.ports import (
+    BlobStore,
+    NameFilter,
+    NewSignature,
+    Repository,
+    SignatureReads,
+    Transaction,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class NewSignature:
-    """The columns of a signature that does not exist yet."""
-
-    account_id: int
-    name: str
-    international: bool
-    sign_type: int | None
-    document_type: int | None
-    purpose: int
-    proof_images: tuple[str, ...]
-    commission_image: str | None
-    remark: str
-    qualification_id: int | None
-    extra: dict[str, Any]
-    status: Status
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class NameFilter:
-    """`contains` is a substring search; `exact` matches the whole name."""
-
-    text: str
-    exact: bool = False
-
-
-class Transaction(Protocol):
-    """Reads and writes inside one database transaction."""
-
-    async def lock_signature(self, sign_id: int, account_id: int | None) -> Signature | None:
-        """The live signature, locked against concurrent writers; None if deleted or foreign.
-
-        `account_id` None means any account (operators).
-        """
-        ...
-
-    async def live_named(
-        self, account_id: int, name: str, international: bool, exclude_id: int | None
-    ) -> Signature | None: ...
-
-    async def count_signatures(self, account_id: int) -> int: ...
-
-    async def qualification(
-        self, account_id: int, qualification_id: int
-    ) -> Qualification | None: ...
-
-    async def insert_signature(self, new: NewSignature) -> Signature: ...
-
-    async def save_signature(self, signature: Signature, expected_version: int) -> Signature:
-        """Write `signature` if its stored version is still `expected_version` (else Conflict)."""
-        ...
-
-    async def delete_signature(self, signature: Signature, at: float) -> None: ...
-
-    async def insert_application(
-        self,
-        signature: Signature,
-        kind: ApplicationKind,
-        dialect: str,
-        snapshot: dict[str, Any],
-        at: float,
-    ) -> Application: ...
-
-    async def insert_review(
-        self, signature: Signature, decision: Status, reason: str, reviewer: str, at: float
-    ) -> Review: ...
-
-    async def insert_event(
-        self,
-        account_id: int,
-        type: EventType,
-        signature_id: int | None,
-        payload: dict[str, Any],
-        at: float,
-    ) -> Event: ...
-
-
-class Repository(Protocol):
-    """Everything the core needs from storage."""
-
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
-
-    async def authenticate(
-        self, dialect: Dialect, key_id: str
-    ) -> tuple[Credential, Account] | None:
-        """The active credential with this public key id, and its account."""
-        ...
-
-    async def signatures(self, account_id: int, ids: Sequence[int]) -> list[Signature]:
-        """The caller's live signatures among `ids`, in the order asked; others are skipped."""
-        ...
-
-    async def signature_page(
-        self,
-        account_id: int,
-        *,
-        international: bool | None,
-        name: NameFilter | None,
-        offset: int,
-        limit: int | None,
-        count: bool = True,
-    ) -> tuple[list[Signature], int]:
-        """One page of the caller's live signatures by id, and how many match in all
-        (-1 when `count` is False: callers that show no total skip counting)."""
-        ...
-
-    async def signature(self, sign_id: int) -> Signature | None:
-        """Any live signature (operator view)."""
-        ...
+__all__ = [
+    "Change",
+    "NameFilter",
+    "NewSignature",
+    "Repository",
+    "SignatureService",
+    "Transaction",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,18 +62,21 @@ class SignatureService:
         self.repository = repository
         self.blobs = blobs
         self.clock = clock
+        self.reviews = review.Reviews(repository, clock)
 
     # --- caller-facing ------------------------------------------------------------------
 
     async def add(self, account: Account, draft: Draft, *, dialect: str) -> Change:
-        self._check_draft(draft)
-        images, commission = await self._store_images(draft)
+        _check_draft(draft)
+        if _has_images(draft):
+            async with self.repository.reading() as view:
+                await _check_add(view, account, draft)
+        stored = await images.store(
+            self.blobs, draft.proof_images, draft.commission_image, draft.extra_images
+        )
         now = self.clock.now()
         async with self.repository.transaction() as tx:
-            await self._check_qualification(tx, account, draft)
-            await self._check_name_free(tx, account.id, draft.name, draft.international, None)
-            if await tx.count_signatures(account.id) >= account.signature_quota:
-                raise errors.QuotaExceeded()
+            await _check_add(tx, account, draft)
             signature = await tx.insert_signature(
                 NewSignature(
                     account_id=account.id,
@@ -176,59 +85,75 @@ class SignatureService:
                     sign_type=draft.sign_type,
                     document_type=draft.document_type,
                     purpose=draft.purpose,
-                    proof_images=images,
-                    commission_image=commission,
+                    proof_images=stored.proof,
+                    commission_image=stored.commission,
                     remark=draft.remark,
                     qualification_id=draft.qualification_id,
-                    extra=dict(draft.extra),
+                    extra={**draft.extra, **stored.extra},
                     status=Status.PENDING,
                     at=now,
                 )
             )
-            return await self._record_submission(
-                tx, signature, ApplicationKind.ADD, dialect, draft, now
+            saved, application = await review.record_submission(
+                tx, signature, ApplicationKind.ADD, dialect, now, notify=draft.notify
             )
+            return Change(saved, application)
 
     async def modify(self, account: Account, sign_id: int, draft: Draft, *, dialect: str) -> Change:
-        self._check_draft(draft)
-        images, commission = await self._store_images(draft)
+        """Replace the whole submission (Tencent's ModifySmsSign)."""
+        _check_draft(draft)
+        if _has_images(draft):
+            async with self.repository.reading() as view:
+                await _check_modify(view, account, sign_id, draft)
+        stored = await images.store(
+            self.blobs, draft.proof_images, draft.commission_image, draft.extra_images
+        )
         now = self.clock.now()
         async with self.repository.transaction() as tx:
-            current = await tx.lock_signature(sign_id, account.id)
-            if current is None:
-                raise errors.NotFound()
-            if current.international != draft.international:
-                raise errors.InvalidScope("a signature cannot change scope")
-            rules.check_modifiable(current.status)
-            await self._check_qualification(tx, account, draft)
-            await self._check_name_free(tx, account.id, draft.name, draft.international, sign_id)
-            changed = replace(
-                current,
-                name=draft.name,
-                sign_type=draft.sign_type,
-                document_type=draft.document_type,
-                purpose=draft.purpose,
-                proof_images=images,
-                commission_image=commission,
-                remark=draft.remark,
-                qualification_id=draft.qualification_id,
-                # A dialect submits only its own provider-specific fields; the others'
-                # survive, so a Tencent modify keeps a signature's Yunpian industry.
-                extra={**current.extra, **draft.extra},
-                status=Status.PENDING,
-                review_reply="",
-                submitted_at=now,
-                reviewed_at=None,
-                updated_at=now,
-            )
-            return await self._record_submission(
+            current = await _check_modify(tx, account, sign_id, draft)
+            return await _resubmit(
                 tx,
-                changed,
-                ApplicationKind.MODIFY,
-                dialect,
+                current,
                 draft,
-                now,
-                expected_version=current.version,
+                proof_images=stored.proof,
+                commission_image=stored.commission,
+                extra={**current.extra, **draft.extra, **stored.extra},
+                dialect=dialect,
+                now=now,
+            )
+
+    async def revise(
+        self, account: Account, sign_id: int, revision: Revision, *, dialect: str
+    ) -> Change:
+        """Change some fields and resubmit (legacy mod_sign, Yunpian update.json).
+
+        The stored signature is read and changed inside the transaction; the images the
+        revision does not replace keep their stored digests and are not read back.
+        """
+        _check_revision(revision)
+        if revision.proof_images or revision.extra_images:
+            async with self.repository.reading() as view:
+                await _check_revise(view, account, sign_id, revision)
+        stored = await images.store(
+            self.blobs, revision.proof_images or (), None, revision.extra_images
+        )
+        now = self.clock.now()
+        async with self.repository.transaction() as tx:
+            current, draft = await _check_revise(tx, account, sign_id, revision)
+            extra = {**current.extra, **revision.extra, **stored.extra}
+            for key in revision.extra_removed:
+                extra.pop(key, None)
+            return await _resubmit(
+                tx,
+                current,
+                draft,
+                proof_images=(
+                    current.proof_images if revision.proof_images is None else stored.proof
+                ),
+                commission_image=current.commission_image,
+                extra=extra,
+                dialect=dialect,
+                now=now,
             )
 
     async def delete(self, account: Account, sign_ids: Sequence[int]) -> float:
@@ -242,14 +167,7 @@ class SignatureService:
                     raise errors.NotFound()
                 found.append(signature)
             for signature in found:
-                await tx.delete_signature(signature, now)
-                await tx.insert_event(
-                    account.id,
-                    EventType.DELETED,
-                    signature.id,
-                    {"signature": signature.snapshot()},
-                    now,
-                )
+                await review.record_deletion(tx, signature, now)
         return now
 
     async def describe(self, account: Account, sign_ids: Sequence[int]) -> list[Signature]:
@@ -281,93 +199,145 @@ class SignatureService:
         self, sign_id: int, decision: Status, *, reason: str = "", reviewer: str = "operator"
     ) -> Signature:
         """Approve, start filing or reject the signature's current application."""
-        reason = bounds.reason(reason, required=decision is Status.REJECTED)
-        now = self.clock.now()
-        async with self.repository.transaction() as tx:
-            current = await tx.lock_signature(sign_id, None)
-            if current is None:
-                raise errors.NotFound()
-            rules.check_transition(current.status, decision)
-            reply = reason if decision is Status.REJECTED else (reason or current.review_reply)
-            changed = replace(
-                current, status=decision, review_reply=reply, reviewed_at=now, updated_at=now
-            )
-            saved = await tx.save_signature(changed, current.version)
-            await tx.insert_review(saved, decision, reason, reviewer, now)
-            await tx.insert_event(
-                saved.account_id,
-                _REVIEW_EVENTS[decision],
-                saved.id,
-                {"signature": saved.snapshot(), "reason": reason, "reviewer": reviewer},
-                now,
-            )
-            return saved
-
-    # --- internals ----------------------------------------------------------------------
-
-    @staticmethod
-    def _check_draft(draft: Draft) -> None:
-        rules.check_types(draft.sign_type, draft.document_type, international=draft.international)
-        rules.check_purpose(draft.purpose)
-
-    async def _store_images(self, draft: Draft) -> tuple[tuple[str, ...], str | None]:
-        digests = tuple([await self.blobs.put(image.data) for image in draft.proof_images])
-        commission = (
-            await self.blobs.put(draft.commission_image.data) if draft.commission_image else None
+        saved = await self.reviews.review(
+            Subject(SIGNATURE, sign_id), decision, reason=reason, reviewer=reviewer
         )
-        return digests, commission
-
-    @staticmethod
-    async def _check_qualification(tx: Transaction, account: Account, draft: Draft) -> None:
-        if not draft.qualification_id:
-            return
-        qualification = await tx.qualification(account.id, draft.qualification_id)
-        if qualification is None:
-            raise errors.QualificationNotFound()
-        if qualification.status.value != "approved":
-            raise errors.QualificationNotApproved()
-
-    @staticmethod
-    async def _check_name_free(
-        tx: Transaction, account_id: int, name: str, international: bool, exclude: int | None
-    ) -> None:
-        holder = await tx.live_named(account_id, name, international, exclude)
-        if holder is None:
-            return
-        if holder.status is Status.PENDING:
-            raise errors.DuplicatePending(holder.id)
-        raise errors.DuplicateApproved(holder.id)
-
-    @staticmethod
-    async def _record_submission(
-        tx: Transaction,
-        signature: Signature,
-        kind: ApplicationKind,
-        dialect: str,
-        draft: Draft,
-        now: float,
-        *,
-        expected_version: int | None = None,
-    ) -> Change:
-        snapshot = signature.snapshot()
-        snapshot.pop("application_id")
-        snapshot.pop("version")
-        application = await tx.insert_application(signature, kind, dialect, snapshot, now)
-        signature = replace(signature, application_id=application.id)
-        version = signature.version if expected_version is None else expected_version
-        saved = await tx.save_signature(signature, version)
-        event_type = EventType.SUBMITTED if kind is ApplicationKind.ADD else EventType.MODIFIED
-        payload = {"signature": saved.snapshot(), "application_id": application.id}
-        await tx.insert_event(saved.account_id, event_type, saved.id, payload, now)
-        if draft.notify:
-            await tx.insert_event(
-                saved.account_id, EventType.NOTIFICATION_REQUESTED, saved.id, payload, now
-            )
-        return Change(saved, application)
+        assert isinstance(saved, Signature)
+        return saved
 
 
-_REVIEW_EVENTS = {
-    Status.APPROVED: EventType.APPROVED,
-    Status.FILING: EventType.FILING,
-    Status.REJECTED: EventType.REJECTED,
-}
+# --- checks, in the order the providers apply them -------------------------------------
+
+
+def _has_images(draft: Draft) -> bool:
+    return bool(draft.proof_images or draft.commission_image or draft.extra_images)
+
+
+def _check_draft(draft: Draft) -> None:
+    rules.check_types(draft.sign_type, draft.document_type, international=draft.international)
+    rules.check_purpose(draft.purpose)
+    _check_text(draft.name, draft.remark, draft.extra)
+
+
+def _check_text(name: str | None, remark: str | None, extra: Mapping[str, Any]) -> None:
+    if name is not None and len(name) > rules.LONGEST_NAME:
+        raise errors.NameTooLong(f"at most {rules.LONGEST_NAME} characters")
+    if remark is not None:
+        rules.check_length("remark", remark, rules.LONGEST_REMARK)
+    rules.check_extra(extra)
+
+
+def _check_revision(revision: Revision) -> None:
+    """The revision's own values; what it keeps was checked when it was submitted."""
+    _check_text(revision.name, revision.remark, revision.extra)
+    if revision.purpose is not None:
+        rules.check_purpose(revision.purpose)
+
+
+async def _check_add(reads: SignatureReads, account: Account, draft: Draft) -> None:
+    await _check_qualification(reads, account, draft)
+    await _check_name_free(reads, account.id, draft, None)
+    if await reads.count_signatures(account.id) >= account.signature_quota:
+        raise errors.QuotaExceeded()
+
+
+async def _check_modify(
+    reads: SignatureReads, account: Account, sign_id: int, draft: Draft
+) -> Signature:
+    current = await reads.lock_signature(sign_id, account.id)
+    if current is None:
+        raise errors.NotFound()
+    if current.international != draft.international:
+        raise errors.InvalidScope("a signature cannot change scope")
+    rules.check_modifiable(current.status)
+    await _check_qualification(reads, account, draft)
+    await _check_name_free(reads, account.id, draft, sign_id)
+    return current
+
+
+async def _check_revise(
+    reads: SignatureReads, account: Account, sign_id: int, revision: Revision
+) -> tuple[Signature, Draft]:
+    current = await reads.lock_signature(sign_id, account.id)
+    if current is None:
+        raise errors.NotFound()
+    rules.check_modifiable(current.status)
+    draft = Draft(
+        name=current.name if revision.name is None else revision.name,
+        international=current.international,
+        sign_type=current.sign_type,
+        document_type=current.document_type,
+        purpose=current.purpose if revision.purpose is None else revision.purpose,
+        remark=current.remark if revision.remark is None else revision.remark,
+        qualification_id=current.qualification_id,
+        notify=revision.notify,
+    )
+    # The stored values follow today's rules too: a retired type is not resubmitted.
+    rules.check_types(draft.sign_type, draft.document_type, international=draft.international)
+    rules.check_purpose(draft.purpose)
+    await _check_qualification(reads, account, draft)
+    await _check_name_free(reads, account.id, draft, sign_id)
+    return current, draft
+
+
+async def _check_qualification(reads: SignatureReads, account: Account, draft: Draft) -> None:
+    if not draft.qualification_id:
+        return
+    qualification = await reads.qualification(account.id, draft.qualification_id)
+    if qualification is None:
+        raise errors.QualificationNotFound()
+    if qualification.status.value != "approved":
+        raise errors.QualificationNotApproved()
+
+
+async def _check_name_free(
+    reads: SignatureReads, account_id: int, draft: Draft, exclude: int | None
+) -> None:
+    holder = await reads.live_named(account_id, draft.name, draft.international, exclude)
+    if holder is None:
+        return
+    if holder.status is Status.PENDING:
+        raise errors.DuplicatePending(holder.id)
+    raise errors.DuplicateApproved(holder.id)
+
+
+async def _resubmit(
+    tx: Transaction,
+    current: Signature,
+    draft: Draft,
+    *,
+    proof_images: tuple[str, ...],
+    commission_image: str | None,
+    extra: dict[str, Any],
+    dialect: str,
+    now: float,
+) -> Change:
+    changed = replace(
+        current,
+        name=draft.name,
+        sign_type=draft.sign_type,
+        document_type=draft.document_type,
+        purpose=draft.purpose,
+        proof_images=proof_images,
+        commission_image=commission_image,
+        remark=draft.remark,
+        qualification_id=draft.qualification_id,
+        # A dialect submits only its own provider-specific fields; the others' survive,
+        # so a Tencent modify keeps a signature's Yunpian industry.
+        extra=extra,
+        status=Status.PENDING,
+        review_reply="",
+        submitted_at=now,
+        reviewed_at=None,
+        updated_at=now,
+    )
+    saved, application = await review.record_submission(
+        tx,
+        changed,
+        ApplicationKind.MODIFY,
+        dialect,
+        now,
+        notify=draft.notify,
+        expected_version=current.version,
+    )
+    return Change(saved, application)

@@ -9,33 +9,24 @@ LOCKED, so several server processes can run the delivery worker on one database.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
 
 from smssign.backoffice.operators import Operator, OperatorSession
 from smssign.backoffice.webhooks import Attempt, Claim, Delivery, DeliveryStatus, Outcome, Webhook
 from smssign.core import errors
-from smssign.core.model import Event, EventType, Review, Signature, Status
+from smssign.core.model import Event, Subject
 from smssign.store import tables as t
-from smssign.store.repository import _signature
+from smssign.store.records import Record, RecordReads, SignatureRecord
+from smssign.store.reviewables import event_of
 
 MAX_ID = 2**63 - 1
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureRecord:
-    """A signature as the console sees it: deleted ones included, with when."""
-
-    signature: Signature
-    deleted_at: float | None
 
 
 def _operator(row: Row[Any]) -> Operator:
@@ -91,18 +82,10 @@ def _attempt(row: Row[Any]) -> Attempt:
 
 
 def _event(row: Row[Any]) -> Event:
-    m = row._mapping
-    return Event(
-        m["id"],
-        m["account_id"],
-        EventType(m["type"]),
-        m["signature_id"],
-        m["payload"],
-        m["created_at"],
-    )
+    return event_of(row)
 
 
-class BackofficeStore:
+class BackofficeStore(RecordReads):
     """One engine, shared with the main repository."""
 
     def __init__(self, engine: AsyncEngine, render_event: Callable[[Event], str]) -> None:
@@ -574,96 +557,21 @@ class BackofficeStore:
         counts.update({row[0]: int(row[1]) for row in rows})
         return counts
 
-    # --- console reads --------------------------------------------------------------
+    # --- console reads: see store/records.py ---------------------------------------
 
-    async def signature_record(self, sign_id: int) -> SignatureRecord | None:
-        """Any signature, deleted ones too."""
-        if not 0 < sign_id <= MAX_ID:
-            return None
-        async with self._read() as conn:
-            row = (
-                await conn.execute(select(t.signatures).where(t.signatures.c.id == sign_id))
-            ).first()
-        if row is None:
-            return None
-        return SignatureRecord(_signature(row), row._mapping["deleted_at"])
-
-    async def signature_list(
-        self,
-        *,
-        statuses: Sequence[Status] = (),
-        account_id: int | None = None,
-        text: str = "",
-        oldest_first: bool = False,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> tuple[list[Signature], int]:
-        """Live signatures of every account, filtered, and how many match."""
-        c = t.signatures.c
-        where: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
-        if statuses:
-            where.append(c.status.in_([s.value for s in statuses]))
-        if account_id is not None:
-            where.append(c.account_id == account_id)
-        if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(c.name.like(f"%{escaped}%", escape="\\"))
-        order = (c.submitted_at, c.id) if oldest_first else (c.id.desc(),)
-        page = select(t.signatures).where(*where).order_by(*order).offset(offset).limit(limit)
-        count = select(func.count()).select_from(t.signatures).where(*where)
-        async with self._read() as conn:
-            rows = (await conn.execute(page)).all()
-            total = int((await conn.execute(count)).scalar_one())
-        return [_signature(r) for r in rows], total
-
-    async def status_counts(self) -> dict[str, int]:
-        c = t.signatures.c
-        query = select(c.status, func.count()).where(c.deleted_at.is_(None)).group_by(c.status)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        counts = {status.value: 0 for status in Status}
-        counts.update({row[0]: int(row[1]) for row in rows})
-        return counts
-
-    async def reviews(self, signature_id: int) -> list[Review]:
-        c = t.reviews.c
-        query = select(t.reviews).where(c.signature_id == signature_id).order_by(c.id)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            Review(
-                r.id,
-                r.signature_id,
-                r.application_id,
-                Status(r.decision),
-                r.reason,
-                r.reviewer,
-                r.created_at,
-            )
-            for r in rows
-        ]
-
-    async def latest_reviewers(self, signature_ids: Sequence[int]) -> dict[int, str]:
-        """Who made the newest review of each signature that has one."""
-        if not signature_ids:
-            return {}
-        c = t.reviews.c
-        newest = (
-            select(func.max(c.id))
-            .where(c.signature_id.in_(list(signature_ids)))
-            .group_by(c.signature_id)
+    async def subject_deliveries(self, subject: Subject, limit: int = 500) -> list[Delivery]:
+        """The webhook deliveries of a reviewable's events, newest first."""
+        d, e = t.deliveries.c, t.events.c
+        query = (
+            select(t.deliveries)
+            .join(t.events, e.id == d.event_id)
+            .where(e.subject_kind == subject.kind, e.subject_id == subject.id)
+            .order_by(d.id.desc())
+            .limit(limit)
         )
-        query = select(c.signature_id, c.reviewer).where(c.id.in_(newest))
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
-        return {row[0]: row[1] for row in rows}
-
-    async def signature_events(self, signature_id: int) -> list[Event]:
-        e = t.events.c
-        query = select(t.events).where(e.signature_id == signature_id).order_by(e.id)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [_event(r) for r in rows]
+        return [_delivery(r) for r in rows]
 
 
-__all__ = ["BackofficeStore", "SignatureRecord"]
+__all__ = ["BackofficeStore", "Record", "SignatureRecord"]

@@ -8,14 +8,24 @@ round trips (see store/sqlite_direct.py). PostgreSQL takes row locks with SELECT
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, bindparam, event, func, insert, not_, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    event,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -26,20 +36,12 @@ from sqlalchemy.pool import StaticPool
 from smssign.core import errors
 from smssign.core.model import (
     Account,
-    Application,
-    ApplicationKind,
     Certification,
     Credential,
     Dialect,
-    Event,
-    EventType,
     Qualification,
     QualificationStatus,
-    Review,
-    Signature,
-    Status,
 )
-from smssign.core.service import NameFilter, NewSignature
 from smssign.store import tables as t
 from smssign.store.keyring import (
     DIGEST_PREFIX,
@@ -51,6 +53,10 @@ from smssign.store.keyring import (
     is_apikey_digest,
     sealed_key_id,
     secret_context,
+)
+from smssign.store.reviewables import (
+    ReviewReads,
+    ReviewWrites,
 )
 from smssign.store.sqlite_direct import BUSY_TIMEOUT_MS, Executor, SqliteDirect
 
@@ -158,40 +164,6 @@ def _direct(engine: AsyncEngine) -> SqliteDirect | None:
     return SqliteDirect(writer=engines[0], reader=engines[1])
 
 
-_COLUMN = {name: index for index, name in enumerate(t.signatures.c.keys())}
-_STATUS = {status.value: status for status in Status}
-
-
-def _signature(row: Row[Any]) -> Signature:
-    """A row of `select(t.signatures)` (or RETURNING it): the table's columns in order.
-
-    Read by position: by-name lookups through `row._mapping` cost as much as the query.
-    """
-    v, i = tuple(row), _COLUMN
-    return Signature(
-        id=v[i["id"]],
-        account_id=v[i["account_id"]],
-        name=v[i["name"]],
-        international=bool(v[i["international"]]),
-        sign_type=v[i["sign_type"]],
-        document_type=v[i["document_type"]],
-        purpose=v[i["purpose"]],
-        proof_images=tuple(v[i["proof_images"]]),
-        commission_image=v[i["commission_image"]],
-        remark=v[i["remark"]],
-        qualification_id=v[i["qualification_id"]],
-        extra=v[i["extra"]],
-        status=_STATUS[v[i["status"]]],
-        review_reply=v[i["review_reply"]],
-        submitted_at=v[i["submitted_at"]],
-        reviewed_at=v[i["reviewed_at"]],
-        created_at=v[i["created_at"]],
-        updated_at=v[i["updated_at"]],
-        version=v[i["version"]],
-        application_id=v[i["application_id"]],
-    )
-
-
 def _account(row: Row[Any]) -> Account:
     m = row._mapping
     return Account(
@@ -233,29 +205,6 @@ def _opened(keys: MasterKeys, dialect: str, key_id: str, stored: str) -> str:
     return keys.unseal(stored, secret_context(dialect, key_id))
 
 
-def _signature_values(signature: Signature) -> dict[str, Any]:
-    return {
-        "name": signature.name,
-        "international": signature.international,
-        "sign_type": signature.sign_type,
-        "document_type": signature.document_type,
-        "purpose": signature.purpose,
-        "proof_images": list(signature.proof_images),
-        "commission_image": signature.commission_image,
-        "remark": signature.remark,
-        "qualification_id": signature.qualification_id,
-        "extra": dict(signature.extra),
-        "status": signature.status.value,
-        "review_reply": signature.review_reply,
-        "submitted_at": signature.submitted_at,
-        "reviewed_at": signature.reviewed_at,
-        "updated_at": signature.updated_at,
-        "application_id": signature.application_id,
-    }
-
-
-_LIVE = t.signatures.c.deleted_at.is_(None)
-
 # The hot reads, built once with bound parameters: SQLAlchemy memoizes a statement's cache
 # key on the object, so a prebuilt statement skips both construction and key generation
 # (two thirds of the cost of a small query). `_page_statements` builds one pair per shape.
@@ -268,238 +217,15 @@ _AUTHENTICATE = (
         t.credentials.c.revoked_at.is_(None),
     )
 )
-_SIGNATURES_BY_ID = select(t.signatures).where(
-    t.signatures.c.account_id == bindparam("account_id"),
-    t.signatures.c.id.in_(bindparam("ids", expanding=True)),
-    _LIVE,
-)
-_SIGNATURE = select(t.signatures).where(t.signatures.c.id == bindparam("id"), _LIVE)
 
 
-# The writes of add, modify and review, prepared the same way; parameters named
-# where_* are the WHERE clause's, the others the columns written.
-_INSERT_SIGNATURE = insert(t.signatures).returning(t.signatures)
-_SAVE_SIGNATURE = update(t.signatures).where(
-    t.signatures.c.id == bindparam("where_id"),
-    t.signatures.c.version == bindparam("where_version"),
-    _LIVE,
-)
-_INSERT_APPLICATION = insert(t.applications).returning(t.applications.c.id)
-_INSERT_REVIEW = insert(t.reviews).returning(t.reviews.c.id)
-_INSERT_EVENT = insert(t.events).returning(t.events.c.id)
-
-
-@cache
-def _lock_statement(by_account: bool, row_locks: bool) -> Select[Any]:
-    query = select(t.signatures).where(t.signatures.c.id == bindparam("sign_id"), _LIVE)
-    if by_account:
-        query = query.where(t.signatures.c.account_id == bindparam("account_id"))
-    return query.with_for_update() if row_locks else query
-
-
-@cache
-def _live_named_statement(excluding: bool) -> Select[Any]:
-    c = t.signatures.c
-    query = select(t.signatures).where(
-        c.account_id == bindparam("account_id"),
-        c.name == bindparam("name"),
-        c.international == bindparam("international"),
-        c.status != Status.REJECTED.value,
-        _LIVE,
-    )
-    if excluding:
-        query = query.where(c.id != bindparam("exclude_id"))
-    return query.limit(1)
-
-
-@cache
-def _page_statements(
-    by_scope: bool, match_name: str | None, limited: bool
-) -> tuple[Select[Any], Select[Any]]:
-    """(page, count) for one shape of `signature_page` filters; parameters are bound."""
-    c = t.signatures.c
-    where = [c.account_id == bindparam("account_id"), _LIVE]
-    if by_scope:
-        where.append(c.international == bindparam("international"))
-    if match_name == "exact":
-        where.append(c.name == bindparam("name"))
-    elif match_name == "contains":
-        where.append(c.name.like(bindparam("name"), escape="\\"))
-    page = select(t.signatures).where(*where).order_by(c.id).offset(bindparam("offset"))
-    if limited:
-        page = page.limit(bindparam("limit"))
-    return page, select(func.count()).select_from(t.signatures).where(*where)
-
-
-class SqlTransaction:
+class SqlTransaction(ReviewWrites):
     """One write transaction; implements the core's Transaction and AccountTransaction."""
 
     def __init__(self, conn: Executor, *, row_locks: bool, keys: MasterKeys) -> None:
         self.conn = conn
         self.row_locks = row_locks
         self.keys = keys
-
-    # --- signatures -----------------------------------------------------------------
-
-    async def lock_signature(self, sign_id: int, account_id: int | None) -> Signature | None:
-        query = _lock_statement(account_id is not None, self.row_locks)
-        params = {"sign_id": sign_id, "account_id": account_id}
-        row = (await self.conn.execute(query, params)).first()
-        return _signature(row) if row else None
-
-    async def live_named(
-        self, account_id: int, name: str, international: bool, exclude_id: int | None
-    ) -> Signature | None:
-        params = {
-            "account_id": account_id,
-            "name": name,
-            "international": international,
-            "exclude_id": exclude_id,
-        }
-        query = _live_named_statement(exclude_id is not None)
-        row = (await self.conn.execute(query, params)).first()
-        return _signature(row) if row else None
-
-    async def count_signatures(self, account_id: int) -> int:
-        if self.row_locks:
-            # The count guards the quota: lock the account so that concurrent adds on
-            # several nodes count one after another (SQLite's BEGIN IMMEDIATE does this).
-            await self.conn.execute(
-                select(t.accounts.c.id).where(t.accounts.c.id == account_id).with_for_update()
-            )
-        query = select(func.count()).where(t.signatures.c.account_id == account_id, _LIVE)
-        return int((await self.conn.execute(query)).scalar_one())
-
-    async def qualification(self, account_id: int, qualification_id: int) -> Qualification | None:
-        c = t.qualifications.c
-        row = (
-            await self.conn.execute(
-                select(t.qualifications).where(c.id == qualification_id, c.account_id == account_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return Qualification(m["id"], m["account_id"], m["name"], QualificationStatus(m["status"]))
-
-    async def insert_signature(self, new: NewSignature) -> Signature:
-        values = {
-            "account_id": new.account_id,
-            "name": new.name,
-            "international": new.international,
-            "sign_type": new.sign_type,
-            "document_type": new.document_type,
-            "purpose": new.purpose,
-            "proof_images": list(new.proof_images),
-            "commission_image": new.commission_image,
-            "remark": new.remark,
-            "qualification_id": new.qualification_id,
-            "extra": new.extra,
-            "status": new.status.value,
-            "review_reply": "",
-            "submitted_at": new.at,
-            "reviewed_at": None,
-            "created_at": new.at,
-            "updated_at": new.at,
-            "deleted_at": None,
-            "version": 0,
-            "application_id": 0,
-        }
-        try:
-            result = await self.conn.execute(_INSERT_SIGNATURE, values)
-        except IntegrityError as exc:
-            raise errors.Conflict("the name was taken concurrently") from exc
-        return _signature(result.one())
-
-    async def save_signature(self, signature: Signature, expected_version: int) -> Signature:
-        values = {
-            **_signature_values(signature),
-            "version": expected_version + 1,
-            "where_id": signature.id,
-            "where_version": expected_version,
-        }
-        try:
-            result = await self.conn.execute(_SAVE_SIGNATURE, values)
-        except IntegrityError as exc:
-            raise errors.Conflict("the name was taken concurrently") from exc
-        if result.rowcount != 1:
-            raise errors.Conflict(f"signature {signature.id} changed concurrently")
-        return replace(signature, version=expected_version + 1)
-
-    async def delete_signature(self, signature: Signature, at: float) -> None:
-        c = t.signatures.c
-        await self.conn.execute(
-            update(t.signatures)
-            .where(c.id == signature.id)
-            .values(deleted_at=at, updated_at=at, version=c.version + 1)
-        )
-
-    async def insert_application(
-        self,
-        signature: Signature,
-        kind: ApplicationKind,
-        dialect: str,
-        snapshot: dict[str, Any],
-        at: float,
-    ) -> Application:
-        values = {
-            "signature_id": signature.id,
-            "account_id": signature.account_id,
-            "kind": kind.value,
-            "dialect": dialect,
-            "snapshot": snapshot,
-            "created_at": at,
-        }
-        result = await self.conn.execute(_INSERT_APPLICATION, values)
-        return Application(
-            id=result.scalar_one(),
-            signature_id=signature.id,
-            account_id=signature.account_id,
-            kind=kind,
-            dialect=dialect,
-            snapshot=snapshot,
-            created_at=at,
-        )
-
-    async def insert_review(
-        self, signature: Signature, decision: Status, reason: str, reviewer: str, at: float
-    ) -> Review:
-        values = {
-            "signature_id": signature.id,
-            "application_id": signature.application_id,
-            "decision": decision.value,
-            "reason": reason,
-            "reviewer": reviewer,
-            "created_at": at,
-        }
-        result = await self.conn.execute(_INSERT_REVIEW, values)
-        return Review(
-            result.scalar_one(),
-            signature.id,
-            signature.application_id,
-            decision,
-            reason,
-            reviewer,
-            at,
-        )
-
-    async def insert_event(
-        self,
-        account_id: int,
-        type: EventType,
-        signature_id: int | None,
-        payload: dict[str, Any],
-        at: float,
-    ) -> Event:
-        values = {
-            "account_id": account_id,
-            "type": type.value,
-            "signature_id": signature_id,
-            "payload": payload,
-            "created_at": at,
-        }
-        result = await self.conn.execute(_INSERT_EVENT, values)
-        return Event(result.scalar_one(), account_id, type, signature_id, payload, at)
 
     # --- accounts -------------------------------------------------------------------
 
@@ -584,7 +310,7 @@ class SqlTransaction:
         return Qualification(result.scalar_one(), account_id, name, status)
 
 
-class SqlRepository:
+class SqlRepository(ReviewReads):
     """Implements the core's Repository and AccountRepository on one engine."""
 
     def __init__(self, engine: AsyncEngine, keys: MasterKeys | None = None) -> None:
@@ -629,6 +355,12 @@ class SqlRepository:
             raise errors.Unavailable(str(exc)) from exc
 
     account_transaction = transaction
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlTransaction]:
+        """The checks' reads on one snapshot, without locks (see SignatureService)."""
+        async with self._read() as conn:
+            yield SqlTransaction(conn, row_locks=False, keys=self.keys)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Executor]:
@@ -678,94 +410,6 @@ class SqlRepository:
             created_at=m[a.created_at],
         )
         return credential, account
-
-    async def signatures(self, account_id: int, ids: Sequence[int]) -> list[Signature]:
-        if not ids:
-            return []
-        params = {"account_id": account_id, "ids": list(dict.fromkeys(ids))}
-        async with self._read() as conn:
-            rows = (await conn.execute(_SIGNATURES_BY_ID, params)).all()
-        by_id = {row._mapping["id"]: _signature(row) for row in rows}
-        return [by_id[i] for i in ids if i in by_id]
-
-    async def signature_page(
-        self,
-        account_id: int,
-        *,
-        international: bool | None,
-        name: NameFilter | None,
-        offset: int,
-        limit: int | None,
-        count: bool = True,
-    ) -> tuple[list[Signature], int]:
-        params: dict[str, Any] = {"account_id": account_id, "offset": offset, "limit": limit}
-        if international is not None:
-            params["international"] = international
-        match_name = None
-        if name is not None:
-            match_name = "exact" if name.exact else "contains"
-            if name.exact:
-                params["name"] = name.text
-            else:
-                escaped = name.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                params["name"] = f"%{escaped}%"
-        page, total_query = _page_statements(
-            international is not None, match_name, limit is not None
-        )
-        async with self._read() as conn:
-            rows = (await conn.execute(page, params)).all()
-            total = int((await conn.execute(total_query, params)).scalar_one()) if count else -1
-        return [_signature(r) for r in rows], total
-
-    async def signature(self, sign_id: int) -> Signature | None:
-        async with self._read() as conn:
-            row = (await conn.execute(_SIGNATURE, {"id": sign_id})).first()
-        return _signature(row) if row else None
-
-    async def signatures_with_status(
-        self, statuses: Sequence[Status], limit: int = 500
-    ) -> list[Signature]:
-        """Oldest submission first: the review queue."""
-        c = t.signatures.c
-        query = (
-            select(t.signatures)
-            .where(c.status.in_([s.value for s in statuses]), _LIVE)
-            .order_by(c.submitted_at, c.id)
-            .limit(limit)
-        )
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [_signature(r) for r in rows]
-
-    async def applications(self, signature_id: int) -> list[Application]:
-        c = t.applications.c
-        query = select(t.applications).where(c.signature_id == signature_id).order_by(c.id)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            Application(
-                id=r.id,
-                signature_id=r.signature_id,
-                account_id=r.account_id,
-                kind=ApplicationKind(r.kind),
-                dialect=r.dialect,
-                snapshot=r.snapshot,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
-
-    async def events(self, account_id: int | None = None, after: int = 0) -> list[Event]:
-        c = t.events.c
-        query = select(t.events).where(c.id > after).order_by(c.id)
-        if account_id is not None:
-            query = query.where(c.account_id == account_id)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            Event(r.id, r.account_id, EventType(r.type), r.signature_id, r.payload, r.created_at)
-            for r in rows
-        ]
 
     # --- accounts -------------------------------------------------------------------
 
@@ -894,4 +538,10 @@ class SqlRepository:
             await conn.execute(select(1))
 
 
-__all__ = ["Resealed", "SqlRepository", "SqlTransaction", "async_url", "create_engine"]
+__all__ = [
+    "Resealed",
+    "SqlRepository",
+    "SqlTransaction",
+    "async_url",
+    "create_engine",
+]

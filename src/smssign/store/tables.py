@@ -103,30 +103,35 @@ signatures = Table(
     Index("signatures_status", "status", "submitted_at"),
 )
 
+# --- the review core: keyed by (subject_kind, subject_id) for every reviewable kind ------
+# No foreign key to the reviewed row: its table depends on the kind (migration 0003).
+
 applications = Table(
     "applications",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("signature_id", Id, ForeignKey("signatures.id"), nullable=False),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject_id", Id, nullable=False),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("dialect", String(20), nullable=False),
     Column("snapshot", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
-    Index("applications_signature", "signature_id", "id"),
+    Index("applications_subject", "subject_kind", "subject_id", "id"),
 )
 
 reviews = Table(
     "reviews",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("signature_id", Id, ForeignKey("signatures.id"), nullable=False),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject_id", Id, nullable=False),
     Column("application_id", Id, ForeignKey("applications.id"), nullable=False),
     Column("decision", String(20), nullable=False),
     Column("reason", Text, nullable=False),
     Column("reviewer", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
-    Index("reviews_signature", "signature_id", "id"),
+    Index("reviews_subject", "subject_kind", "subject_id", "id"),
 )
 
 events = Table(
@@ -135,12 +140,14 @@ events = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("type", String(50), nullable=False),
-    Column("signature_id", Id, nullable=True),
+    Column("subject_kind", String(20), nullable=True),
+    Column("subject_id", Id, nullable=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     # When the webhook dispatcher turned the event into a delivery (or found none due).
     Column("dispatched_at", Float, nullable=True),
     Index("events_account", "account_id", "id"),
+    Index("events_subject", "subject_kind", "subject_id", "id"),
     Index(
         "events_undispatched",
         "id",

@@ -27,6 +27,13 @@ INSPECTED: tuple[tuple[str, Table], ...] = (
 )
 
 
+def _with_signature_id(row: dict[str, Any]) -> dict[str, Any]:
+    """Rows keyed by a review subject also show `signature_id`, as they did before kinds."""
+    if "subject_kind" in row:
+        row["signature_id"] = row["subject_id"] if row["subject_kind"] == "signature" else None
+    return row
+
+
 async def erase(engine: AsyncEngine) -> None:
     """Delete every row of every smssign table but `KEPT`, in one transaction.
 
@@ -60,7 +67,9 @@ async def dump(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
         for name, table in INSPECTED:
             rows = (await conn.execute(select(table).order_by(table.c.id))).all()
             # Column names come back as quoted_name, a str subclass JSON encoders refuse.
-            out[name] = [{str(k): v for k, v in row._mapping.items()} for row in rows]
+            out[name] = [
+                _with_signature_id({str(k): v for k, v in row._mapping.items()}) for row in rows
+            ]
         c = t.credentials.c
         active = (
             await conn.execute(

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from smssign.app.runtime import Runtime
-from smssign.core import errors as core
 from smssign.core import rules
-from smssign.core.model import Account, Draft, Image, Signature, Status
-from smssign.dialects.revision import current_draft
+from smssign.core.model import Account, Draft, Image, Revision, Signature, Status
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
 
@@ -110,22 +108,16 @@ async def add_sign(call: Call, values: dict[str, Any]) -> dict[str, Any]:
 async def mod_sign(call: Call, values: dict[str, Any]) -> dict[str, Any]:
     text = _text(values)
     pic = _pic(values)
-    service = call.runtime.signatures
-    found = await service.describe(call.account, [values["sign_id"]])
-    if not found:
-        raise core.NotFound()
-    current = found[0]
-    # Refuse before loading the current images back from the blob store.
-    rules.check_modifiable(current.status)
-    # Fields the legacy API cannot express (type, purpose, a Yunpian industry) are kept.
-    draft = replace(
-        await current_draft(call.runtime, current),
+    # Fields the legacy API cannot express (type, purpose, a Yunpian industry) are kept,
+    # and so are the stored pictures unless a new one is sent.
+    revision = Revision(
         name=text,
-        remark=values.get("remark", current.remark),
+        remark=values.get("remark"),
+        proof_images=(pic,) if pic is not None else None,
     )
-    if pic is not None:
-        draft = replace(draft, proof_images=(pic,))
-    change = await service.modify(call.account, current.id, draft, dialect=DIALECT)
+    change = await call.runtime.signatures.revise(
+        call.account, values["sign_id"], revision, dialect=DIALECT
+    )
     return {"data": _data(change.signature)}
 
 

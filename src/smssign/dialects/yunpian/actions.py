@@ -10,15 +10,14 @@ Tencent's SignType/DocumentType: the catalogues do not line up one to one.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
-from smssign.core.model import Account, Draft, Signature, Status
+from smssign.core.model import Account, Draft, Image, Revision, Signature, Status
 from smssign.core.service import NameFilter
-from smssign.dialects.revision import current_draft
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
 
@@ -83,13 +82,12 @@ def _channel(values: dict[str, Any]) -> tuple[bool, bool]:
     return apply_vip, only_global
 
 
-async def _provider_fields(call: Call, values: dict[str, Any]) -> dict[str, Any]:
-    """The Yunpian fields that were sent, ready for `extra`; ID-card photos go to the blobs."""
+def _provider_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Image]]:
+    """The Yunpian fields that were sent, ready for `extra`, and the ID-card photos, which
+    the core stores (under the same keys) once the submission passed its checks."""
     fields = {name: values[name] for name in _EXTRA_FIELDS if name in values}
-    for name in _PHOTO_FIELDS:
-        if name in values:
-            fields[name] = await call.runtime.blobs.put(values[name].data)
-    return fields
+    photos: dict[str, Image] = {name: values[name] for name in _PHOTO_FIELDS if name in values}
+    return fields, photos
 
 
 def _industry(signature: Signature) -> str:
@@ -139,8 +137,9 @@ def _listed(signature: Signature) -> dict[str, Any]:
 async def add(call: Call, values: dict[str, Any]) -> dict[str, Any]:
     name = _name(values["sign"])
     apply_vip, only_global = _channel(values)
+    fields, photos = _provider_fields(values)
     extra: dict[str, Any] = {
-        **await _provider_fields(call, values),
+        **fields,
         "industry_type": values.get("industry_type", DEFAULT_INDUSTRY),
         "apply_vip": apply_vip,
         "is_only_global": only_global,
@@ -156,6 +155,7 @@ async def add(call: Call, values: dict[str, Any]) -> dict[str, Any]:
         proof_images=proof,
         extra=extra,
         notify=values.get("notify", True),
+        extra_images=photos,
     )
     change = await call.runtime.signatures.add(call.account, draft, dialect=DIALECT)
     return {"sign": _applied(change.signature)}
@@ -205,31 +205,30 @@ async def update(call: Call, values: dict[str, Any]) -> dict[str, Any]:
         detail = f"{LOCKED}（{'、'.join(locked)} 不可修改）" if locked else LOCKED
         raise YunpianError(BAD_FORMAT, detail)
 
-    draft = await current_draft(call.runtime, current)
-    extra = {
-        **draft.extra,
-        **await _provider_fields(call, values),
-        "apply_vip": apply_vip,
-        "is_only_global": only_global,
-    }
+    fields, photos = _provider_fields(values)
+    extra = {**fields, "apply_vip": apply_vip, "is_only_global": only_global}
     if "industry_type" in values:  # absent: unchanged
         extra["industry_type"] = values["industry_type"]
-    proof = draft.proof_images
+    proof: tuple[Image, ...] | None = None  # unchanged
+    removed: tuple[str, ...] = ()
     if "license_url" in values:
         extra["license_urls"] = values["license_url"]
         proof = ()
     elif "license_base64" in values:
-        extra.pop("license_urls", None)
+        removed = ("license_urls",)
         proof = tuple(values["license_base64"])
-    draft = replace(
-        draft,
-        name=name or current.name,
-        purpose=values.get("sign_use", current.purpose),
+    revision = Revision(
+        name=name,
+        purpose=values.get("sign_use"),
         proof_images=proof,
         extra=extra,
+        extra_removed=removed,
+        extra_images=photos,
         notify=values.get("notify", True),
     )
-    change = await call.runtime.signatures.modify(call.account, current.id, draft, dialect=DIALECT)
+    change = await call.runtime.signatures.revise(
+        call.account, current.id, revision, dialect=DIALECT
+    )
     return {"sign": _applied(change.signature)}
 
 
