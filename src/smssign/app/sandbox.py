@@ -24,9 +24,8 @@ async def create_account(
     runtime: Runtime, name: str, *, individual: bool = False
 ) -> dict[str, Any]:
     """The same dict `smssign accounts create --json` prints."""
-    from smssign.backoffice.accounts import issued_json
-
-    return issued_json(await runtime.accounts.create(name, individual=individual))
+    issued = await runtime.accounts.create(name, individual=individual)
+    return runtime.providers.issued_json(issued)
 
 
 async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str = "") -> None:
@@ -34,7 +33,7 @@ async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str =
 
 
 async def state(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
-    return await store.dump(runtime.repository.engine)
+    return await store.dump(runtime.repository.engine, runtime.providers.kinds)
 
 
 async def reset(runtime: Runtime, seed: seeds.Seed | None = None) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from smssign.core.model import (
     Application,
     ApplicationKind,
     Credential,
-    Dialect,
     Draft,
     Event,
     EventType,
@@ -114,9 +113,7 @@ class Repository(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
-    async def authenticate(
-        self, dialect: Dialect, key_id: str
-    ) -> tuple[Credential, Account] | None:
+    async def authenticate(self, dialect: str, key_id: str) -> tuple[Credential, Account] | None:
         """The active credential with this public key id, and its account."""
         ...
 
@@ -213,7 +210,7 @@ class SignatureService:
                 remark=draft.remark,
                 qualification_id=draft.qualification_id,
                 # A dialect submits only its own provider-specific fields; the others'
-                # survive, so a Tencent modify keeps a signature's Yunpian industry.
+                # survive, so a modify through one dialect keeps another's industry field.
                 extra={**current.extra, **draft.extra},
                 status=Status.PENDING,
                 review_reply="",
