@@ -49,12 +49,13 @@ def is_key_digest(key_id: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RandomKey:
-    """`prefix` followed by 32 random hex digits."""
+    """`prefix` followed by `nbytes` random bytes in hex (32 digits by default)."""
 
     prefix: str = ""
+    nbytes: int = KEY_BYTES
 
     def key_id(self, account_id: int, randomness: Randomness) -> str:
-        return self.prefix + randomness.token(KEY_BYTES)
+        return self.prefix + randomness.token(self.nbytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ class CredentialKind:
     """The provider as this kind's owner knows it, in sentences ("the <display> <key>")."""
     demo: Callable[[Credential, int], Sequence[str]] | None = None
     """Lines `serve --demo` prints for this credential of the account with that id."""
+    secret_bytes: int = KEY_BYTES
+    """Random bytes in a new secret (hex, so twice as many characters)."""
 
     def __post_init__(self) -> None:
         if (self.at_rest is AtRest.HASHED) != (self.secret_field is None):
@@ -127,7 +130,7 @@ class CredentialKind:
     def new(self, account_id: int, randomness: Randomness) -> tuple[str, str]:
         """A fresh (key id, secret) for the account."""
         key_id = self.issue.key_id(account_id, randomness)
-        secret = "" if self.hashed else randomness.token(KEY_BYTES)
+        secret = "" if self.hashed else randomness.token(self.secret_bytes)
         return key_id, secret
 
     def stored_key_id(self, key_id: str) -> str:
