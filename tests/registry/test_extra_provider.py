@@ -21,6 +21,7 @@ from smssign.app import seed
 from smssign.app.runtime import Runtime, open_runtime
 from smssign.app.server import create_app
 from smssign.app.settings import BackofficeSettings, Settings
+from smssign.backoffice.accounts import issued_json
 from smssign.backoffice.services import Backoffice
 from smssign.blobs.filesystem import MemoryBlobs
 from smssign.core.providers import Providers
@@ -47,7 +48,7 @@ def test_issuing_rotating_and_authenticating_the_extra_kinds(tmp_path: Path) -> 
             settings_for(tmp_path), blobs=MemoryBlobs(), providers=REGISTRY
         ) as rt:
             issued = await rt.accounts.create("acme")
-            shown = rt.providers.issued_json(issued)
+            shown = issued_json(issued, rt.providers)
             # The real kinds first, unchanged, then the toy's, in registry order.
             assert list(shown) == [
                 "id",
@@ -69,7 +70,7 @@ def test_issuing_rotating_and_authenticating_the_extra_kinds(tmp_path: Path) -> 
             found = await rt.repository.authenticate("toybearer", bearer)
             assert found is not None and found[1].id == issued.account.id
             # Hashed at rest, as the toy declares: shown once, then only its SHA-256.
-            again = rt.providers.issued_json(await rt.accounts.issued(issued.account.id))
+            again = issued_json(await rt.accounts.issued(issued.account.id), rt.providers)
             assert again["toybearer"]["bearer"] is None
             assert len(again["toybearer"]["bearer_sha256"]) == 64
             assert again["toy"] == shown["toy"]

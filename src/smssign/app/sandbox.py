@@ -24,8 +24,10 @@ async def create_account(
     runtime: Runtime, name: str, *, individual: bool = False
 ) -> dict[str, Any]:
     """The same dict `smssign accounts create --json` prints."""
+    from smssign.backoffice.accounts import issued_json
+
     issued = await runtime.accounts.create(name, individual=individual)
-    return runtime.providers.issued_json(issued)
+    return issued_json(issued, runtime.providers)
 
 
 async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str = "") -> None:

@@ -2,7 +2,7 @@
 
 The shape is a contract: the CLI prints it, the admin API and the console answer it, the
 seed loader and the testing kit return it. Each credential kind's part is declared by its
-dialect (`CredentialKind.shown`); `Providers.issued_json` puts them together.
+dialect (`CredentialKind.shown`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,21 @@ from smssign.core.providers import Providers
 
 
 def issued_json(issued: Issued, providers: Providers | None = None) -> dict[str, Any]:
-    """The `accounts create --json` shape (a contract), for the registered providers
-    unless `providers` says otherwise."""
+    """The `accounts create --json` shape (a contract): the account, then one key per
+    credential kind it holds, in registry order. The registered providers' kinds unless
+    `providers` says otherwise."""
     if providers is None:
         from smssign.dialects import registry
 
         providers = registry()
-    return providers.issued_json(issued)
+    account = issued.account
+    out: dict[str, Any] = {
+        "id": account.id,
+        "name": account.name,
+        "certification": account.certification.value,
+    }
+    for kind in providers.kinds:
+        credential = issued.credentials.get(kind.name)
+        if credential is not None:
+            out[kind.name] = kind.shown(credential)
+    return out

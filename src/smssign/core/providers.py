@@ -15,14 +15,11 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smssign.core.clock import Randomness
 from smssign.core.model import Credential
 from smssign.core.rules import NameRule
-
-if TYPE_CHECKING:
-    from smssign.core.accounts import Issued
 
 KEY_BYTES = 16
 """Random key ids and secrets carry this many random bytes (32 hex digits)."""
@@ -249,18 +246,3 @@ class Providers:
 
     def host_patterns(self) -> tuple[str, ...]:
         return tuple(pattern for p in self.providers for pattern in p.host_patterns)
-
-    def issued_json(self, issued: Issued) -> dict[str, Any]:
-        """The `accounts create --json` shape (a contract): the account, then one key per
-        credential kind the account holds, in registry order."""
-        account = issued.account
-        out: dict[str, Any] = {
-            "id": account.id,
-            "name": account.name,
-            "certification": account.certification.value,
-        }
-        for kind in self.kinds:
-            credential = issued.credentials.get(kind.name)
-            if credential is not None:
-                out[kind.name] = kind.shown(credential)
-        return out
