@@ -32,16 +32,16 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.runtime import Runtime, default_providers, open_runtime
 from smssign.app.settings import Settings
 from smssign.backoffice.accounts import issued_json
 from smssign.core import rules
-from smssign.core.model import Dialect, Draft, Status
+from smssign.core.clock import SystemRandomness
+from smssign.core.model import Draft, Status
 from smssign.store import tables as t
 from smssign.store.keyring import (
     MasterKey,
     MasterKeys,
-    apikey_digest,
     load_master_keys,
     secret_context,
 )
@@ -51,7 +51,6 @@ SEED_VERSION = 1
 PER_ACCOUNT = 100
 REAL_ACCOUNTS = 10
 BATCH = 20_000
-LEGACY_SDKAPPID_BASE = 1400000000
 DEFAULT_POSTGRESQL = "postgresql://127.0.0.1:5432/postgres"
 
 
@@ -269,21 +268,17 @@ def _filler_accounts(ids: list[int], now: float) -> Iterator[dict[str, Any]]:
 
 
 def _filler_credentials(ids: list[int], keys: MasterKeys, now: float) -> Iterator[dict[str, Any]]:
-    import secrets
-
+    randomness = SystemRandomness()
+    kinds = default_providers().kinds
     for account_id in ids:
-        tencent_id = "AKID" + secrets.token_hex(16)
-        legacy_id = str(LEGACY_SDKAPPID_BASE + account_id)
-        yunpian_id = apikey_digest(secrets.token_hex(16))
-        for dialect, key_id, secret in (
-            (Dialect.TENCENT, tencent_id, secrets.token_hex(16)),
-            (Dialect.LEGACY, legacy_id, secrets.token_hex(16)),
-            (Dialect.YUNPIAN, yunpian_id, ""),
-        ):
-            sealed = keys.seal(secret, secret_context(dialect.value, key_id)) if secret else ""
+        for kind in kinds:
+            # Issued and kept at rest as the dialect declares, like AccountService does.
+            plain_key_id, secret = kind.new(account_id, randomness)
+            key_id = kind.stored_key_id(plain_key_id)
+            sealed = keys.seal(secret, secret_context(kind.name, key_id)) if secret else ""
             yield {
                 "account_id": account_id,
-                "dialect": dialect.value,
+                "dialect": kind.name,
                 "key_id": key_id,
                 "secret": sealed,
                 "created_at": now - 400 * 86400,

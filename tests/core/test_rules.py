@@ -55,27 +55,6 @@ def test_types() -> None:
     rules.check_types(None, None, international=False)
 
 
-@pytest.mark.parametrize(
-    ("name", "error"),
-    [
-        ("腾讯云", None),
-        ("Tencent云2", None),
-        ("名", errors.InvalidName),
-        ("名" * 12, None),
-        ("名" * 13, errors.NameTooLong),
-        ("【腾讯】", errors.InvalidName),
-        ("腾讯 云", errors.InvalidName),
-        ("腾讯-云", errors.InvalidName),
-    ],
-)
-def test_tencent_mainland_name(name: str, error: type[Exception] | None) -> None:
-    if error is None:
-        rules.TENCENT_MAINLAND_NAME.check(name)
-    else:
-        with pytest.raises(error):
-            rules.TENCENT_MAINLAND_NAME.check(name)
-
-
 def test_strip_brackets() -> None:
     assert rules.strip_brackets("【云片网】") == "云片网"
     assert rules.strip_brackets(" 云片网 ") == "云片网"

@@ -139,7 +139,7 @@ def test_rotate_revokes_the_old_credential(
     runtime: Runtime, loop: asyncio.AbstractEventLoop
 ) -> None:
     async def scenario() -> None:
-        from smssign.core.model import Dialect
+        from tests.credentials import Dialect
 
         issued = await runtime.accounts.create("acme")
         old = issued.credentials[Dialect.TENCENT]

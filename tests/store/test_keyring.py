@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from smssign.core.providers import is_key_digest as is_apikey_digest
+from smssign.core.providers import key_digest as apikey_digest
 from smssign.store.keyring import (
     MasterKey,
     MasterKeyError,
     MasterKeys,
-    apikey_digest,
-    is_apikey_digest,
     key_file_for,
     load_master_keys,
     read_key_file,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from smssign.app.seed import load, loads, parse
-from smssign.core.model import Certification, Dialect, QualificationStatus, Status
+from smssign.core.model import Certification, QualificationStatus, Status
 from smssign.testing import SeedError, mock
+from tests.credentials import Dialect
 
 
 def test_a_full_seed_reads_into_its_parts(tmp_path: Path) -> None:

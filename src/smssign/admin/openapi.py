@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smssign import __version__
+from smssign.core.providers import Providers
 
 JSON = "application/json"
 
@@ -191,15 +192,13 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer"},
             "name": {"type": "string"},
             "certification": {"type": "string"},
-            "tencent": {"type": "object"},
-            "legacy": {"type": "object"},
-            "yunpian": {"type": "object"},
+            # ... and one object per credential kind: see `_with_providers`.
         },
     },
     "Credential": {
         "type": "object",
         "properties": {
-            "dialect": {"type": "string", "enum": ["tencent", "legacy", "yunpian"]},
+            "dialect": {"type": "string", "enum": []},
             "key_id": {"type": ["string", "null"]},
             "secret": {"type": "string", "description": "Only right after a rotation"},
             "created_at": {"type": "number"},
@@ -251,7 +250,29 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def document() -> dict[str, Any]:
+def _with_providers(providers: Providers) -> dict[str, Any]:
+    """SCHEMAS with the registered credential kinds filled in."""
+    names = list(providers.kind_names)
+    issued = SCHEMAS["Issued"]
+    credential = SCHEMAS["Credential"]
+    return {
+        **SCHEMAS,
+        "Issued": {
+            **issued,
+            "properties": {**issued["properties"], **{name: {"type": "object"} for name in names}},
+        },
+        "Credential": {
+            **credential,
+            "properties": {
+                **credential["properties"],
+                "dialect": {"type": "string", "enum": names},
+            },
+        },
+    }
+
+
+def document(providers: Providers) -> dict[str, Any]:
+    """The whole document, for the credential kinds `providers` declare."""
     sign = _id_param("sign_id", "signature")
     acct = _id_param("account_id", "account")
     dlv = _id_param("delivery_id", "delivery")
@@ -398,7 +419,7 @@ def document() -> dict[str, Any]:
                         "name": "dialect",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string", "enum": ["tencent", "legacy", "yunpian"]},
+                        "schema": {"type": "string", "enum": list(providers.kind_names)},
                     },
                 ],
                 "responses": {
@@ -479,7 +500,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": _with_providers(providers),
         },
         "paths": paths,
     }

@@ -27,7 +27,8 @@ from smssign.backoffice.timeline import delivery_json
 from smssign.backoffice.webhooks import DeliveryStatus, Webhook
 from smssign.console.routes import image_type
 from smssign.core import errors
-from smssign.core.model import Account, Certification, Credential, Dialect, Signature, Status
+from smssign.core.model import Account, Certification, Credential, Signature, Status
+from smssign.core.providers import Providers
 from smssign.transport import read_body
 
 log = logging.getLogger(__name__)
@@ -172,12 +173,18 @@ def account_json(account: Account) -> dict[str, Any]:
     }
 
 
-def credential_json(credential: Credential, *, with_secret: bool = False) -> dict[str, Any]:
+def credential_json(
+    credential: Credential, providers: Providers, *, with_secret: bool = False
+) -> dict[str, Any]:
     key_id: str | None = credential.key_id
-    if credential.dialect is Dialect.YUNPIAN and not with_secret:
-        key_id = None  # the apikey is itself the secret
+    try:
+        hashed = providers.kind(credential.dialect).hashed
+    except KeyError:
+        hashed = True  # a kind no registered provider declares: show no key
+    if hashed and not with_secret:
+        key_id = None  # the key is itself the secret
     data: dict[str, Any] = {
-        "dialect": credential.dialect.value,
+        "dialect": credential.dialect,
         "key_id": key_id,
         "created_at": credential.created_at,
     }
@@ -234,7 +241,7 @@ def _known(data: Mapping[str, Any], allowed: set[str]) -> None:
 
 
 async def openapi(request: Request) -> Response:
-    return json_response(document())
+    return json_response(document(request.app.state.runtime.providers))
 
 
 async def me(call: Call) -> Response:
@@ -340,7 +347,7 @@ async def accounts(call: Call) -> Response:
     issued = await runtime.accounts.create(
         name, individual=certification == Certification.INDIVIDUAL.value
     )
-    return json_response(issued_json(issued), 201)
+    return json_response(issued_json(issued, runtime.providers), 201)
 
 
 async def account(call: Call) -> Response:
@@ -374,7 +381,8 @@ async def account(call: Call) -> Response:
         {
             "account": account_json(found),
             "credentials": [
-                credential_json(c) for c in await runtime.repository.credentials(account_id)
+                credential_json(c, runtime.providers)
+                for c in await runtime.repository.credentials(account_id)
             ],
             "webhook": webhook_json(webhook) if webhook else None,
         }
@@ -383,12 +391,12 @@ async def account(call: Call) -> Response:
 
 async def rotate(call: Call) -> Response:
     account_id = call.path_id("account_id")
-    try:
-        dialect = Dialect(str(call.request.path_params.get("dialect", "")))
-    except ValueError as exc:
-        raise ApiError(404, "not_found", "dialect must be tencent, legacy or yunpian") from exc
+    providers = call.backoffice.runtime.providers
+    dialect = str(call.request.path_params.get("dialect", ""))
+    if dialect not in providers.kind_names:
+        raise ApiError(404, "not_found", f"dialect must be {providers.spelled()}")
     credential = await call.backoffice.runtime.accounts.rotate(account_id, dialect)
-    return json_response(credential_json(credential, with_secret=True), 201)
+    return json_response(credential_json(credential, providers, with_secret=True), 201)
 
 
 async def webhook(call: Call) -> Response:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
-import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from smssign.app.runtime import Runtime
+from smssign.app.runtime import Runtime, default_providers
 from smssign.core.accounts import Issued
-from smssign.core.model import Dialect, Draft, Image
-from smssign.store.keyring import is_apikey_digest
+from smssign.core.model import Credential, Draft, Image
+from smssign.core.providers import CredentialKind, Providers, Walkthrough
 
 DEMO_ACCOUNT = "demo"
 DEMO_SIGNATURE = "演示签名"
@@ -58,47 +58,40 @@ async def ensure_demo(runtime: Runtime) -> Demo:
     return Demo(issued, change.signature.id)
 
 
-def instructions(demo: Demo, endpoint: str) -> str:
-    tencent = demo.issued.credentials[Dialect.TENCENT]
-    proof = base64.b64encode(sample_png(color=(30, 30, 200))).decode()
-    env = f"TENCENTCLOUD_SECRET_ID={tencent.key_id} TENCENTCLOUD_SECRET_KEY={tencent.secret}"
-    common = f"--endpoint {endpoint} --version 2021-01-11 --region ap-guangzhou"
-    modify = (
-        f"{env} tccli sms ModifySmsSign {common} --SignId {demo.signature_id} "
-        f"--SignName {shlex.quote('演示签名二')} --SignType 0 --DocumentType 1 "
-        f"--International 0 --SignPurpose 0 --ProofImage {proof}"
+def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) -> str:
+    """The demo account's credentials and, from the first provider that offers one, a
+    walkthrough that drives the demo signature with that provider's own tools."""
+    providers = providers or default_providers()
+    credentials = demo.issued.credentials
+    account = demo.issued.account
+    guide = next(
+        (
+            p
+            for p in providers
+            if p.walkthrough is not None and p.credentials and p.credentials[0].name in credentials
+        ),
+        None,
     )
-    describe = (
-        f"{env} tccli sms DescribeSmsSignList {common} "
-        f"--SignIdSet '[{demo.signature_id}]' --International 0"
-    )
-    lines = [
-        f"demo account {demo.issued.account.id} ({demo.issued.account.name})",
-        f"  SecretId:  {tencent.key_id}",
-        f"  SecretKey: {tencent.secret}",
-        f"  demo signature id: {demo.signature_id}",
-        *_other_faces(demo),
-        "",
-        "modify the demo signature with tccli (pip install tccli):",
-        f"  {modify}",
-        "",
-        "then read it back:",
-        f"  {describe}",
-    ]
+    first = guide.credentials[0] if guide is not None else None
+    lines = [f"demo account {account.id} ({account.name})"]
+    if first is not None:
+        lines.extend(_faces(first, credentials, account.id))
+    lines.append(f"  demo signature id: {demo.signature_id}")
+    for kind in providers.kinds:
+        if kind is not first:
+            lines.extend(_faces(kind, credentials, account.id))
+    if guide is not None and guide.walkthrough is not None and first is not None:
+        proof = base64.b64encode(sample_png(color=(30, 30, 200))).decode()
+        walk = Walkthrough(credentials[first.name], demo.signature_id, endpoint, proof)
+        lines.extend(["", *guide.walkthrough(walk)])
     return "\n".join(lines)
 
 
-def _other_faces(demo: Demo) -> list[str]:
-    """The same account's legacy and Yunpian credentials, where they can still be shown."""
-    lines: list[str] = []
-    legacy = demo.issued.credentials.get(Dialect.LEGACY)
-    if legacy is not None:
-        lines.append(f"  legacy sdkappid: {legacy.key_id}  appkey: {legacy.secret}")
-    yunpian = demo.issued.credentials.get(Dialect.YUNPIAN)
-    if yunpian is not None:
-        if is_apikey_digest(yunpian.key_id):
-            rotate = f"smssign accounts rotate {demo.issued.account.id} --dialect yunpian"
-            lines.append(f"  Yunpian apikey: shown only when issued; `{rotate}` makes a new one")
-        else:
-            lines.append(f"  Yunpian apikey: {yunpian.key_id}")
-    return lines
+def _faces(
+    kind: CredentialKind, credentials: Mapping[str, Credential], account_id: int
+) -> list[str]:
+    """How one credential of the account shows in the demo, if the account holds it."""
+    credential = credentials.get(kind.name)
+    if credential is None or kind.demo is None:
+        return []
+    return list(kind.demo(credential, account_id))

@@ -15,6 +15,7 @@ from smssign.core import errors, images
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
 from smssign.core.ports import BlobStore, SweepableBlobs
+from smssign.core.providers import Providers
 from smssign.core.review import Reviews
 from smssign.core.service import SignatureService
 from smssign.store import migrate
@@ -38,7 +39,9 @@ class Runtime:
     clock: Clock
     randomness: Randomness
     replays: ReplayCache
-    """Signed-request tokens already used (v1 Nonce, legacy random); shared via Redis."""
+    """Signed-request tokens already used (nonces, randoms); shared via Redis."""
+    providers: Providers
+    """The provider registry: credential kinds, limits, display names (core/providers.py)."""
     redis: Redis | None = None
 
     @property
@@ -73,6 +76,14 @@ async def sweep_blobs(runtime: Runtime, grace: float = images.SWEEP_GRACE) -> im
     return await images.sweep(runtime.blobs, runtime.repository, runtime.clock.now(), grace)
 
 
+def default_providers() -> Providers:
+    """The providers `smssign.dialects.PROVIDERS` registers."""
+    # Imported here: the dialects import this module.
+    from smssign.dialects import registry
+
+    return registry()
+
+
 def open_blobs(settings: Settings) -> BlobStore:
     """The blob store `settings.blobs_url` names; the data directory's by default."""
     url = settings.blobs_url
@@ -98,13 +109,17 @@ async def open_runtime(
     randomness: Randomness | None = None,
     blobs: BlobStore | None = None,
     master_keys: MasterKeys | None = None,
+    providers: Providers | None = None,
 ) -> AsyncIterator[Runtime]:
     """Connect, migrate, wire the services; dispose of the engine on exit.
+
+    `providers` defaults to every registered dialect's (`default_providers()`).
 
     Raises MasterKeyError before touching anything when the master key is missing, and
     after migrating when stored secrets were sealed with a key this process lacks.
     """
     clock = clock or SystemClock()
+    providers = providers or default_providers()
     randomness = randomness or SystemRandomness()
     keys = master_keys or load_master_keys(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -112,7 +127,7 @@ async def open_runtime(
     repository: SqlRepository | None = None
     try:
         await migrate.upgrade(engine)
-        repository = SqlRepository(engine, keys)
+        repository = SqlRepository(engine, keys, kinds=providers.kinds)
         foreign = await repository.unknown_master_key()
         if foreign is not None:
             raise MasterKeyError(
@@ -133,13 +148,16 @@ async def open_runtime(
             repository=repository,
             blobs=blobs,
             signatures=SignatureService(repository, blobs, clock),
-            accounts=AccountService(repository, clock, randomness),
+            accounts=AccountService(repository, clock, randomness, providers.kinds),
             rate_limits=RateLimits(
-                settings.rate_limits, enabled=settings.rate_limit_enabled, storage=storage
+                providers.rate_limits() if settings.rate_limits is None else settings.rate_limits,
+                enabled=settings.rate_limit_enabled,
+                storage=storage,
             ),
             clock=clock,
             randomness=randomness,
             replays=replays,
+            providers=providers,
             redis=redis,
         )
     finally:

@@ -26,7 +26,8 @@ async def create_account(
     """The same dict `smssign accounts create --json` prints."""
     from smssign.backoffice.accounts import issued_json
 
-    return issued_json(await runtime.accounts.create(name, individual=individual))
+    issued = await runtime.accounts.create(name, individual=individual)
+    return issued_json(issued, runtime.providers)
 
 
 async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str = "") -> None:
@@ -34,7 +35,7 @@ async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str =
 
 
 async def state(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
-    return await store.dump(runtime.repository.engine)
+    return await store.dump(runtime.repository.engine, runtime.providers.kinds)
 
 
 async def reset(runtime: Runtime, seed: seeds.Seed | None = None) -> dict[str, Any]:

@@ -9,9 +9,7 @@ the pytest option `--smssign-seed` read the same format::
         arrears: false
         ip_allow: [10.0.0.0/8]
         signature_quota: 100
-        tencent: {secret_id: AKIDacme, secret_key: acme-secret}   # fixed credentials;
-        legacy: {sdkappid: 1400000001, appkey: acme-appkey}       # each one left out is
-        yunpian: {apikey: acme-apikey}                            # generated
+        KIND: {KEY_FIELD: acme-key, SECRET_FIELD: acme-secret}   # fixed credentials, see below
         qualifications:
           - {name: 某某科技有限公司, status: approved}
         signatures:
@@ -19,12 +17,17 @@ the pytest option `--smssign-seed` read the same format::
             status: approved            # pending (default), filing, approved or rejected
             reason: 证明材料不清晰        # the ReviewReply; required when rejected
             international: false
-            sign_type: 0                # Tencent's numbering; null for none
+            sign_type: 0                # the core's numbering (rules.SIGN_TYPES); null for none
             document_type: 1
             purpose: 0
             remark: ""
             qualification: 某某科技有限公司   # one of this account's qualifications
-            extra: {}                   # provider fields (Yunpian industry, website, ...)
+            extra: {}                   # provider fields (industry, website, ...)
+
+Fixed credentials: one table per credential kind a dialect declares (`core/providers.py`),
+named and shaped as in `smssign accounts create --json` without the secret's hash: the key
+id and, unless the key id is itself the secret, the secret. A numeric key id is a positive
+whole number. Each kind left out is generated; docs/testing.md shows every kind.
 
 Signatures get ids in file order (1, 2, ... on a fresh database) and a small PNG as
 proof. The whole file is checked before anything is written.
@@ -40,18 +43,18 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from smssign.app.runtime import Runtime
+from smssign.app.runtime import Runtime, default_providers
 from smssign.core import bounds, errors, rules
 from smssign.core.accounts import Issued
 from smssign.core.model import (
     Certification,
     Credential,
-    Dialect,
     Draft,
     Image,
     QualificationStatus,
     Status,
 )
+from smssign.core.providers import Providers, SequentialKey
 
 REVIEWER = "seed"
 DIALECT = "seed"
@@ -83,8 +86,8 @@ class SeedAccount:
     arrears: bool = False
     ip_allow: tuple[str, ...] = ()
     signature_quota: int | None = None
-    credentials: Mapping[Dialect, tuple[str, str]] | None = None
-    """Fixed (key id, secret) per dialect."""
+    credentials: Mapping[str, tuple[str, str]] | None = None
+    """Fixed (key id, secret) per credential kind."""
     qualifications: tuple[tuple[str, QualificationStatus], ...] = ()
     signatures: tuple[SeedSignature, ...] = ()
 
@@ -97,19 +100,21 @@ class Seed:
 # --- reading ----------------------------------------------------------------------------
 
 
-def load(source: str | os.PathLike[str] | Mapping[str, Any]) -> Seed:
+def load(
+    source: str | os.PathLike[str] | Mapping[str, Any], *, providers: Providers | None = None
+) -> Seed:
     """A seed from a YAML (or JSON) file path, or from already parsed data."""
     if isinstance(source, Mapping):
-        return parse(source)
+        return parse(source, providers=providers)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SeedError(f"{path}: cannot read: {exc}") from exc
-    return loads(text, source=str(path))
+    return loads(text, source=str(path), providers=providers)
 
 
-def loads(text: str | bytes, *, source: str = "seed") -> Seed:
+def loads(text: str | bytes, *, source: str = "seed", providers: Providers | None = None) -> Seed:
     import yaml
 
     try:
@@ -118,7 +123,7 @@ def loads(text: str | bytes, *, source: str = "seed") -> Seed:
         raise SeedError(f"{source}: not valid YAML: {exc}") from exc
     if data is None:
         return Seed()
-    return parse(data, source=source)
+    return parse(data, source=source, providers=providers)
 
 
 _ACCOUNT_KEYS = frozenset(
@@ -128,9 +133,6 @@ _ACCOUNT_KEYS = frozenset(
         "arrears",
         "ip_allow",
         "signature_quota",
-        "tencent",
-        "legacy",
-        "yunpian",
         "qualifications",
         "signatures",
     }
@@ -151,11 +153,14 @@ _SIGNATURE_KEYS = frozenset(
 )
 
 
-def parse(data: Any, *, source: str = "seed") -> Seed:
+def parse(data: Any, *, source: str = "seed", providers: Providers | None = None) -> Seed:
+    """Check a whole seed; credential tables are those of `providers` (every dialect's)."""
+    providers = providers or default_providers()
     table = _table(data, source, {"accounts"})
     raw_accounts = _list(table.get("accounts", []), f"{source}: accounts")
     accounts = tuple(
-        _account(raw, f"{source}: accounts[{index}]") for index, raw in enumerate(raw_accounts)
+        _account(raw, f"{source}: accounts[{index}]", providers)
+        for index, raw in enumerate(raw_accounts)
     )
     names = [a.name for a in accounts]
     for name in names:
@@ -164,12 +169,12 @@ def parse(data: Any, *, source: str = "seed") -> Seed:
     keys = [(d, pair[0]) for a in accounts for d, pair in (a.credentials or {}).items()]
     for key in keys:
         if keys.count(key) > 1:
-            raise SeedError(f"{source}: two accounts share the {key[0].value} key {key[1]!r}")
+            raise SeedError(f"{source}: two accounts share the {key[0]} key {key[1]!r}")
     return Seed(accounts)
 
 
-def _account(raw: Any, where: str) -> SeedAccount:
-    table = _table(raw, where, _ACCOUNT_KEYS)
+def _account(raw: Any, where: str, providers: Providers) -> SeedAccount:
+    table = _table(raw, where, _ACCOUNT_KEYS | set(providers.kind_names))
     name = _text(table.get("name"), f"{where}.name", required=True)
     try:
         certification = Certification(table.get("certification", "enterprise"))
@@ -187,7 +192,7 @@ def _account(raw: Any, where: str) -> SeedAccount:
             bounds.quota(quota)
     except errors.InvalidSubmission as exc:
         raise SeedError(f"{where}.{exc.field}: {exc.reason}") from exc
-    credentials = _credentials(table, where)
+    credentials = _credentials(table, where, providers)
     qualifications: list[tuple[str, QualificationStatus]] = []
     for index, item in enumerate(_list(table.get("qualifications", []), f"{where}.qualifications")):
         at = f"{where}.qualifications[{index}]"
@@ -220,27 +225,29 @@ def _account(raw: Any, where: str) -> SeedAccount:
     )
 
 
-def _credentials(table: Mapping[str, Any], where: str) -> dict[Dialect, tuple[str, str]]:
-    out: dict[Dialect, tuple[str, str]] = {}
-    if "tencent" in table:
-        t = _table(table["tencent"], f"{where}.tencent", {"secret_id", "secret_key"})
-        out[Dialect.TENCENT] = (
-            _text(t.get("secret_id"), f"{where}.tencent.secret_id", required=True),
-            _text(t.get("secret_key"), f"{where}.tencent.secret_key", required=True),
+def _credentials(
+    table: Mapping[str, Any], where: str, providers: Providers
+) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for kind in providers.kinds:
+        if kind.name not in table:
+            continue
+        at = f"{where}.{kind.name}"
+        fields = (
+            {kind.key_field} if kind.secret_field is None else {kind.key_field, kind.secret_field}
         )
-    if "legacy" in table:
-        t = _table(table["legacy"], f"{where}.legacy", {"sdkappid", "appkey"})
-        sdkappid = t.get("sdkappid")
-        if not isinstance(sdkappid, int) or isinstance(sdkappid, bool) or sdkappid <= 0:
-            raise SeedError(f"{where}.legacy.sdkappid: a positive whole number")
-        appkey = _text(t.get("appkey"), f"{where}.legacy.appkey", required=True)
-        out[Dialect.LEGACY] = (str(sdkappid), appkey)
-    if "yunpian" in table:
-        t = _table(table["yunpian"], f"{where}.yunpian", {"apikey"})
-        out[Dialect.YUNPIAN] = (
-            _text(t.get("apikey"), f"{where}.yunpian.apikey", required=True),
-            "",
-        )
+        t = _table(table[kind.name], at, fields)
+        if kind.numeric:
+            number = t.get(kind.key_field)
+            if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+                raise SeedError(f"{at}.{kind.key_field}: a positive whole number")
+            key_id = str(number)
+        else:
+            key_id = _text(t.get(kind.key_field), f"{at}.{kind.key_field}", required=True)
+        secret = ""
+        if kind.secret_field is not None:
+            secret = _text(t.get(kind.secret_field), f"{at}.{kind.secret_field}", required=True)
+        out[kind.name] = (key_id, secret)
     return out
 
 
@@ -340,19 +347,15 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
     for wanted in wanted_accounts:
         for dialect, (key_id, _) in (wanted.credentials or {}).items():
             if await runtime.repository.authenticate(dialect, key_id) is not None:
-                raise SeedError(f"the {dialect.value} key {key_id!r} is held by another account")
+                raise SeedError(f"the {dialect} key {key_id!r} is held by another account")
     for wanted in wanted_accounts:
         try:
             issued = await runtime.accounts.create(
                 wanted.name, individual=wanted.certification is Certification.INDIVIDUAL
             )
         except IntegrityError as exc:
-            # A generated legacy sdkappid (1400000000 + id) that the seed gave another account.
-            raise SeedError(
-                f"account {wanted.name!r}: its generated legacy sdkappid collides with one the "
-                "seed gave another account; give fixed sdkappids outside 14000000xx or equal "
-                "to 1400000000 + the account's own id"
-            ) from exc
+            # A generated sequential key id (base + id) that the seed gave another account.
+            raise SeedError(_collision(wanted.name, runtime.providers)) from exc
         account = await runtime.accounts.update(
             issued.account.id,
             arrears=wanted.arrears,
@@ -388,14 +391,29 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
             signatures.append(
                 {"id": signature.id, "name": signature.name, "status": signature.status.value}
             )
-        out = issued_json(Issued(account, credentials))
+        out = issued_json(Issued(account, credentials), runtime.providers)
         out["signatures"] = signatures
         created.append(out)
     return {"accounts": created, "kept": kept}
 
 
+def _collision(account: str, providers: Providers) -> str:
+    kinds = [k for k in providers.kinds if isinstance(k.issue, SequentialKey)]
+    generated = " or ".join(f"{k.name} {k.key_field}" for k in kinds)
+    advice = "; ".join(
+        f"give fixed {k.key_field}s outside {str(k.issue.base)[:-2]}xx or equal to "
+        f"{k.issue.base} + the account's own id"
+        for k in kinds
+        if isinstance(k.issue, SequentialKey)
+    )
+    return (
+        f"account {account!r}: its generated {generated} collides with one the seed gave "
+        f"another account; {advice}"
+    )
+
+
 async def _install(
-    runtime: Runtime, account_id: int, dialect: Dialect, key_id: str, secret: str
+    runtime: Runtime, account_id: int, dialect: str, key_id: str, secret: str
 ) -> Credential:
     """Replace the generated credential of `dialect` with the one the seed fixes."""
     now = runtime.clock.now()
@@ -404,4 +422,4 @@ async def _install(
             await tx.revoke_credentials(account_id, dialect, now)
             return await tx.insert_credential(account_id, dialect, key_id, secret, now)
     except IntegrityError as exc:
-        raise SeedError(f"the {dialect.value} key {key_id!r} is held by another account") from exc
+        raise SeedError(f"the {dialect} key {key_id!r} is held by another account") from exc

@@ -9,24 +9,6 @@ from pathlib import Path
 
 DEFAULT_DATABASE = "sqlite:///./smssign.db"
 
-DEFAULT_RATE_LIMITS: Mapping[str, str] = {
-    "tencent_v3:AddSmsSign": "1/second",
-    "tencent_v3:ModifySmsSign": "1/second",
-    "tencent_v3:DeleteSmsSign": "1/second",
-    "tencent_v3:DescribeSmsSignList": "20/second",
-    # Neither the legacy API nor Yunpian documents a rate for the sign calls: these only
-    # stop a runaway loop (legacy 1013, Yunpian -5), never an ordinary integration test.
-    "tencent_legacy:add_sign": "5/second",
-    "tencent_legacy:mod_sign": "5/second",
-    "tencent_legacy:del_sign": "5/second",
-    "tencent_legacy:get_sign": "20/second",
-    "yunpian:add": "5/second",
-    "yunpian:update": "5/second",
-    "yunpian:get": "20/second",
-}
-"""Per account and action (Tencent v3's as Tencent documents them); keys are
-`<dialect>:<action>`."""
-
 
 def database_from_env() -> str:
     return os.environ.get("SMSSIGN_DATABASE_URL") or DEFAULT_DATABASE
@@ -63,13 +45,12 @@ class BackofficeSettings:
 class Settings:
     database_url: str = field(default_factory=database_from_env)
     data_dir: Path = field(default_factory=data_dir_from_env)
-    rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_limits: Mapping[str, str] | None = None
+    """Per account and action, keyed `<dialect>:<action>`; None for the defaults each
+    dialect declares (its provider.py)."""
     rate_limit_enabled: bool = True
     max_body_bytes: int = 12 * 1024 * 1024
     """The server refuses bodies above this before any dialect reads them."""
-    tencent_regions: frozenset[str] = frozenset(
-        {"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"}
-    )
     backoffice: BackofficeSettings = field(default_factory=BackofficeSettings)
     redis_url: str | None = field(default_factory=lambda: os.environ.get("SMSSIGN_REDIS_URL"))
     """redis://…: rate limits and the replay cache shared by every node; None keeps them

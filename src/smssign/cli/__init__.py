@@ -9,10 +9,11 @@ from __future__ import annotations
 import typer
 
 from smssign.cli import accounts, blobs, keys, operators, qualifications, review, webhooks
+from smssign.cli.common import PROVIDERS
 from smssign.cli.serve import serve
 
 app = typer.Typer(
-    help="smssign: a self-hostable SMS signature service speaking Tencent Cloud and Yunpian APIs.",
+    help=f"smssign: a self-hostable SMS signature service speaking {PROVIDERS.vendors()} APIs.",
     no_args_is_help=True,
     add_completion=False,
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,15 +12,32 @@ from smssign.app.runtime import Runtime
 from smssign.app.settings import DEFAULT_DATABASE
 from smssign.backoffice.accounts import issued_json
 from smssign.cli.common import (
+    PROVIDERS,
     DatabaseOption,
     JsonOption,
     run,
     settings_for,
 )
 from smssign.core.accounts import Issued
-from smssign.core.model import Certification, Dialect
+from smssign.core.model import Certification
 
 app = typer.Typer(help="Create accounts, change their policy, rotate credentials.")
+
+HASHED = tuple(kind for kind in PROVIDERS.kinds if kind.hashed)
+"""Credential kinds whose key is kept as a hash only: shown when issued, never again."""
+
+if TYPE_CHECKING:
+    KindName = str
+else:
+    # An enum, so that the option lists the choices and refuses others as before.
+    KindName = StrEnum("KindName", {name: name for name in PROVIDERS.kind_names})
+
+_SHOW_HELP = "Show an account and its active credentials." + "".join(
+    f"\n\nThe {kind.display} {kind.key_field} is stored as a hash only, so it is shown when "
+    "issued (create, rotate) and never again: here it is null, with its SHA-256 to compare "
+    "against."
+    for kind in HASHED
+)
 
 
 @app.command("create")
@@ -36,15 +54,11 @@ def accounts_create(
     _print_issued(issued, as_json)
 
 
-@app.command("show")
+@app.command("show", help=_SHOW_HELP)
 def accounts_show(
     account_id: int, as_json: JsonOption = False, database: DatabaseOption = DEFAULT_DATABASE
 ) -> None:
-    """Show an account and its active credentials.
-
-    The Yunpian apikey is stored as a hash only, so it is shown when issued (create,
-    rotate) and never again: here it is null, with its SHA-256 to compare against.
-    """
+    """Show an account and its active credentials (see _SHOW_HELP)."""
     issued = run(settings_for(database), lambda rt: rt.accounts.issued(account_id))
     _print_issued(issued, as_json)
 
@@ -113,35 +127,39 @@ def accounts_set(
 def accounts_rotate(
     account_id: int,
     dialect: Annotated[
-        Dialect, typer.Option("--dialect", help="Which credential: tencent, legacy or yunpian.")
+        KindName, typer.Option("--dialect", help=f"Which credential: {PROVIDERS.spelled()}.")
     ],
     as_json: JsonOption = False,
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Issue a new credential for one dialect and revoke the old one."""
 
+    kind = str(dialect)
+
     async def rotate(rt: Runtime) -> Issued:
-        fresh = await rt.accounts.rotate(account_id, dialect)
+        fresh = await rt.accounts.rotate(account_id, kind)
         issued = await rt.accounts.issued(account_id)
-        # The new credential as issued: a Yunpian apikey is readable only now.
-        return Issued(issued.account, {**issued.credentials, dialect: fresh})
+        # The new credential as issued: a bearer key is readable only now.
+        return Issued(issued.account, {**issued.credentials, kind: fresh})
 
     issued = run(settings_for(database), rotate)
     _print_issued(issued, as_json)
 
 
 def _print_issued(issued: Issued, as_json: bool) -> None:
-    data = issued_json(issued)
+    data = issued_json(issued, PROVIDERS)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     typer.echo(f"account {data['id']} {data['name']} ({data['certification']})")
-    for dialect in ("tencent", "legacy", "yunpian"):
+    for dialect in PROVIDERS.kind_names:
         if dialect in data:
             pairs = ", ".join(f"{k}={v}" for k, v in data[dialect].items() if v is not None)
             typer.echo(f"  {dialect}: {pairs}")
-    if data.get("yunpian", {}).get("apikey", "") is None:
-        typer.echo(
-            "  (the Yunpian apikey is stored as a hash and was shown only when issued; "
-            f"`smssign accounts rotate {data['id']} --dialect yunpian` issues a new one)"
-        )
+    for kind in HASHED:
+        if data.get(kind.name, {}).get(kind.key_field, "") is None:
+            typer.echo(
+                f"  (the {kind.display} {kind.key_field} is stored as a hash and was shown "
+                f"only when issued; `smssign accounts rotate {data['id']} --dialect "
+                f"{kind.name}` issues a new one)"
+            )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from smssign.app.runtime import Runtime, open_runtime
+from smssign.app.runtime import Runtime, default_providers, open_runtime
 from smssign.app.settings import Settings, data_dir_from_env
 from smssign.core import errors
 from smssign.store.keyring import MasterKeyError
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from smssign.backoffice.services import Backoffice
 
 T = TypeVar("T")
+
+PROVIDERS = default_providers()
+"""The registered providers: credential kinds, display names (core/providers.py)."""
 
 DatabaseOption = Annotated[
     str,

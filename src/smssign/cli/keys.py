@@ -12,6 +12,7 @@ import typer
 from smssign.app.runtime import open_runtime
 from smssign.app.settings import DEFAULT_DATABASE
 from smssign.cli.common import (
+    PROVIDERS,
     DatabaseOption,
     JsonOption,
     settings_for,
@@ -28,6 +29,9 @@ from smssign.store.keyring import (
 from smssign.store.repository import Resealed
 
 app = typer.Typer(help="Master key for secrets at rest: generate one, rotate to a new one.")
+
+_HASHED_KEYS = "/".join(dict.fromkeys(k.key_field for k in PROVIDERS.kinds if k.hashed)) or "key"
+"""What hashed keys are called, for the summary line."""
 
 
 @app.command("generate")
@@ -85,6 +89,7 @@ def keys_rotate_master(
         "master_key_id": keys.current.id,
         "sealed": done.sealed,
         "already_current": done.current,
+        # The key's name is a contract older than the registry: it counts every kind's.
         "apikeys_hashed": done.hashed,
         "unreadable_credential_ids": list(done.unreadable),
         "key_file": str(key_file) if key_file else None,
@@ -94,7 +99,7 @@ def keys_rotate_master(
     else:
         typer.echo(
             f"master key {keys.current.id}: sealed {done.sealed} secret(s) anew, "
-            f"{done.current} already current, hashed {done.hashed} apikey(s)"
+            f"{done.current} already current, hashed {done.hashed} {_HASHED_KEYS}(s)"
         )
         if key_file is not None:
             typer.echo(f"key file {key_file} holds the new key")

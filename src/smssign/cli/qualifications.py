@@ -14,7 +14,7 @@ from smssign.cli.common import (
 )
 from smssign.core.model import QualificationStatus
 
-app = typer.Typer(help="Mainland qualifications that Tencent signatures refer to.")
+app = typer.Typer(help="Mainland qualifications (资质) that signatures refer to.")
 
 
 @app.command("add")

@@ -46,7 +46,7 @@ from smssign.console.session import (
     set_cookie,
 )
 from smssign.core import bounds, errors
-from smssign.core.model import Certification, Dialect, Signature, Status
+from smssign.core.model import Certification, Signature, Status
 from smssign.transport import client_ip, read_body
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,6 @@ environment.globals.update(
     PURPOSES=PURPOSES,
     STATUSES=[s.value for s in Status],
     DELIVERY_STATUSES=[s.value for s in DeliveryStatus],
-    DIALECTS=[d.value for d in Dialect],
 )
 
 SECURITY_HEADERS: Mapping[str, str] = {
@@ -215,6 +214,7 @@ class Visit:
             csrf=self.csrf,
             notice=notice,
             path=self.request.url.path,
+            providers=self.backoffice.runtime.providers,
             **context,
         )
         return HTMLResponse(html, status_code=code, headers=dict(SECURITY_HEADERS))
@@ -598,11 +598,10 @@ async def policy(visit: Visit) -> Response:
 
 async def rotate(visit: Visit) -> Response:
     account_id = visit.path_id("account_id")
-    try:
-        dialect = Dialect(visit.form.get("dialect"))
-    except ValueError as exc:
-        raise FormError("Choose tencent, legacy or yunpian.") from exc
     runtime = visit.backoffice.runtime
+    dialect = visit.form.get("dialect")
+    if dialect not in runtime.providers.kind_names:
+        raise FormError(f"Choose {runtime.providers.spelled()}.")
     credential = await runtime.accounts.rotate(account_id, dialect)
     found = await runtime.accounts.get(account_id)
     return visit.render("issued.html", account=found, credentials=[credential], rotated=True)

@@ -13,13 +13,10 @@ from smssign.core.model import (
     Account,
     Certification,
     Credential,
-    Dialect,
     Qualification,
     QualificationStatus,
 )
-
-LEGACY_SDKAPPID_BASE = 1400000000
-"""Legacy SdkAppIds are 14000xxxxx numbers; ours are this base plus the account id."""
+from smssign.core.providers import CredentialKind
 
 
 class AccountTransaction(Protocol):
@@ -32,10 +29,12 @@ class AccountTransaction(Protocol):
     async def save_account(self, account: Account) -> None: ...
 
     async def insert_credential(
-        self, account_id: int, dialect: Dialect, key_id: str, secret: str, at: float
-    ) -> Credential: ...
+        self, account_id: int, dialect: str, key_id: str, secret: str, at: float
+    ) -> Credential:
+        """Store a credential of kind `dialect`, kept at rest as that kind declares."""
+        ...
 
-    async def revoke_credentials(self, account_id: int, dialect: Dialect, at: float) -> None: ...
+    async def revoke_credentials(self, account_id: int, dialect: str, at: float) -> None: ...
 
     async def insert_qualification(
         self, account_id: int, name: str, status: QualificationStatus
@@ -61,14 +60,23 @@ class Issued:
     """An account with the secrets of its active credentials, shown to its owner once."""
 
     account: Account
-    credentials: dict[Dialect, Credential]
+    credentials: dict[str, Credential]
+    """By credential kind name."""
 
 
 class AccountService:
-    def __init__(self, repository: AccountRepository, clock: Clock, randomness: Randomness) -> None:
+    def __init__(
+        self,
+        repository: AccountRepository,
+        clock: Clock,
+        randomness: Randomness,
+        kinds: Sequence[CredentialKind],
+    ) -> None:
+        """`kinds`: the credential kinds every new account gets, in this order."""
         self.repository = repository
         self.clock = clock
         self.randomness = randomness
+        self.kinds = {kind.name: kind for kind in kinds}
 
     async def create(self, name: str, *, individual: bool = False) -> Issued:
         name = bounds.account_name(name)
@@ -76,7 +84,9 @@ class AccountService:
         now = self.clock.now()
         async with self.repository.account_transaction() as tx:
             account = await tx.insert_account(name, certification, now)
-            issued = {dialect: await self._issue(tx, account, dialect, now) for dialect in Dialect}
+            issued = {
+                name: await self._issue(tx, account, kind, now) for name, kind in self.kinds.items()
+            }
         return Issued(account, issued)
 
     async def get(self, account_id: int) -> Account:
@@ -113,13 +123,17 @@ class AccountService:
             await tx.save_account(changed)
         return changed
 
-    async def rotate(self, account_id: int, dialect: Dialect) -> Credential:
-        """Issue a new credential for `dialect` and revoke the old one in the same step."""
+    async def rotate(self, account_id: int, dialect: str) -> Credential:
+        """Issue a new credential of kind `dialect` and revoke the old one in the same step.
+
+        KeyError when no registered provider declares that kind.
+        """
+        kind = self.kinds[dialect]
         now = self.clock.now()
         async with self.repository.account_transaction() as tx:
             account = await self._locked(tx, account_id)
-            await tx.revoke_credentials(account.id, dialect, now)
-            return await self._issue(tx, account, dialect, now)
+            await tx.revoke_credentials(account.id, kind.name, now)
+            return await self._issue(tx, account, kind, now)
 
     async def add_qualification(
         self, account_id: int, name: str, status: QualificationStatus = QualificationStatus.APPROVED
@@ -136,16 +150,7 @@ class AccountService:
         return account
 
     async def _issue(
-        self, tx: AccountTransaction, account: Account, dialect: Dialect, now: float
+        self, tx: AccountTransaction, account: Account, kind: CredentialKind, now: float
     ) -> Credential:
-        match dialect:
-            case Dialect.TENCENT:
-                key_id = "AKID" + self.randomness.token(16)
-                secret = self.randomness.token(16)
-            case Dialect.LEGACY:
-                key_id = str(LEGACY_SDKAPPID_BASE + account.id)
-                secret = self.randomness.token(16)
-            case Dialect.YUNPIAN:
-                key_id = self.randomness.token(16)
-                secret = ""
-        return await tx.insert_credential(account.id, dialect, key_id, secret, now)
+        key_id, secret = kind.new(account.id, self.randomness)
+        return await tx.insert_credential(account.id, kind.name, key_id, secret, now)

@@ -2,7 +2,7 @@
 that every reviewable kind shares.
 
 Plain immutable values. Persistence and wire formats live elsewhere; a signature's
-provider-specific fields (a Yunpian industry, a website) ride along in `extra`.
+provider-specific fields (an industry, a website) ride along in `extra`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,6 @@ class Status(StrEnum):
     """Approved by review; the carriers' filing (报备) has not finished yet."""
     APPROVED = "approved"
     REJECTED = "rejected"
-
-
-class Dialect(StrEnum):
-    """The wire protocols an account holds credentials for."""
-
-    TENCENT = "tencent"
-    LEGACY = "legacy"
-    YUNPIAN = "yunpian"
 
 
 class QualificationStatus(StrEnum):
@@ -66,16 +58,16 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    """One dialect's key pair for an account.
+    """One credential of an account, of the kind its dialect declares (core/providers.py).
 
-    `key_id` is what the caller presents in the clear (Tencent SecretId, legacy sdkappid,
-    Yunpian apikey); `secret` is what signs requests (empty for Yunpian, whose key is
-    itself the secret).
+    `key_id` is what the caller presents in the clear; `secret` is what signs requests
+    (empty for a bearer key, which is itself the secret). `dialect` is the credential
+    kind's name.
     """
 
     id: int
     account_id: int
-    dialect: Dialect
+    dialect: str
     key_id: str
     secret: str
     created_at: float
@@ -84,7 +76,7 @@ class Credential:
 
 @dataclass(frozen=True, slots=True)
 class Qualification:
-    """A mainland qualification (资质) that Tencent signatures may refer to."""
+    """A mainland qualification (资质) that signatures may refer to."""
 
     id: int
     account_id: int
@@ -106,8 +98,8 @@ class Image:
 class Draft:
     """What a caller submits when adding or modifying a signature, after the dialect parsed it.
 
-    `sign_type` and `document_type` use Tencent's numbering, the richest of the providers'
-    catalogues; dialects that have no such fields leave them None.
+    `sign_type` and `document_type` use the richest of the providers' catalogues (see
+    rules.SIGN_TYPES); dialects that have no such fields leave them None.
     """
 
     name: str
@@ -121,9 +113,9 @@ class Draft:
     qualification_id: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     notify: bool = False
-    """The caller asked to be told the review result (Yunpian `notify`)."""
+    """The caller asked to be told the review result (a `notify` flag)."""
     extra_images: Mapping[str, Image] = field(default_factory=dict)
-    """Provider-specific images (a Yunpian ID-card photo): stored once every check has
+    """Provider-specific images (an ID-card photo): stored once every check has
     passed, their digests put into `extra` under the same key."""
 
 
@@ -131,7 +123,7 @@ class Draft:
 class Revision:
     """A partial modification: what a caller changes of a signature, the rest kept as stored.
 
-    The legacy and Yunpian APIs modify only the fields they know (text, remark, a picture,
+    Some dialects modify only the fields they know (text, remark, a picture,
     an industry); None keeps the stored value, so a signature added through another dialect
     keeps its type, purpose, images and provider fields, and its stored images are reused
     by digest rather than read back and stored again.
@@ -167,7 +159,7 @@ class Signature:
     status: Status
     review_reply: str
     submitted_at: float
-    """When the current application was submitted (Tencent's CreateTime)."""
+    """When the current application was submitted (a CreateTime)."""
     reviewed_at: float | None
     created_at: float
     updated_at: float
@@ -223,7 +215,7 @@ SIGNATURE = "signature"
 
 @dataclass(frozen=True, slots=True)
 class Application:
-    """One submission (add or modify) of a reviewable: Tencent's SignApplyId."""
+    """One submission (add or modify) of a reviewable: a SignApplyId."""
 
     id: int
     subject: Subject

@@ -17,7 +17,6 @@ from smssign.core.model import (
     Application,
     ApplicationKind,
     Credential,
-    Dialect,
     Event,
     EventType,
     Qualification,
@@ -192,9 +191,7 @@ class Repository(Protocol):
         """A read-only snapshot with the checks' reads (nothing is locked)."""
         ...
 
-    async def authenticate(
-        self, dialect: Dialect, key_id: str
-    ) -> tuple[Credential, Account] | None:
+    async def authenticate(self, dialect: str, key_id: str) -> tuple[Credential, Account] | None:
         """The active credential with this public key id, and its account."""
         ...
 

@@ -44,7 +44,7 @@ class ReviewKind:
     """What a reviewer may decide; `filing` (carrier filing) exists for signatures only."""
     events: Mapping[Verb, EventType]
     notification: EventType | None = None
-    """Written beside a submission whose caller asked to hear the result (Yunpian notify)."""
+    """Written beside a submission whose caller asked to hear the result (a `notify` flag)."""
     fields: tuple[tuple[str, str], ...] = field(default=())
     """The snapshot fields a reviewer compares between applications, with their labels."""
 

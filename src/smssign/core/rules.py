@@ -1,6 +1,6 @@
 """The rules a signature must follow, as data: state machine, type catalogue, names, images.
 
-Dialects pick the rules that apply to them (each provider has its own name rule);
+Dialects pick the rules that apply to them (each declares its own name rules);
 the service applies the ones every provider shares.
 """
 
@@ -47,12 +47,12 @@ def check_modifiable(current: Status) -> None:
 LONGEST_NAME = 100
 """Characters of any name, whatever the dialect's own rule (the column's width)."""
 LONGEST_REMARK = 500
-"""Characters of a submission's remark. Tencent documents no limit, Alibaba 200 (500 in its
-API metadata); every application and event copies the remark, so it must be bounded."""
+"""Characters of a submission's remark. Providers document from no limit to 200 characters;
+every application and event copies the remark, so it must be bounded."""
 LONGEST_EXTRA_TEXT = 2000
-"""Characters of one provider-specific value (a Yunpian website or licence URL)."""
+"""Characters of one provider-specific value (a website or licence URL)."""
 MOST_EXTRA_ITEMS = 20
-"""Entries of one provider-specific list (Yunpian sends at most 7 licence URLs)."""
+"""Entries of one provider-specific list (a dialect sends at most 7 licence URLs)."""
 
 
 def check_length(field: str, text: str, longest: int) -> None:
@@ -94,7 +94,7 @@ def check_policy(account: Account, address: str | None, *, require_enterprise: b
         raise errors.IpNotAllowed()
 
 
-# --- the type catalogue (Tencent's numbering) -----------------------------------------
+# --- the type catalogue (the richest provider numbering; dialects map onto it) ---------
 
 SIGN_TYPES: Mapping[int, frozenset[int]] = {
     0: frozenset({0, 1}),  # company
@@ -166,20 +166,17 @@ class NameRule:
             raise errors.InvalidName(f"only {self.describe}")
 
 
-_HAN_ALNUM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9]+")
-_HAN_ALNUM_PUNCT = re.compile(
+HAN_ALNUM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9]+")
+"""Chinese characters, letters and digits."""
+HAN_ALNUM_PUNCT = re.compile(
     r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 \-_·.&()（）《》“”\"'!！,，、:：]+"
 )
-
-TENCENT_MAINLAND_NAME = NameRule(2, 12, _HAN_ALNUM, "Chinese characters, letters and digits")
-TENCENT_INTERNATIONAL_NAME = NameRule(2, 15, _HAN_ALNUM, "Chinese characters, letters and digits")
-YUNPIAN_NAME = NameRule(
-    2, 20, _HAN_ALNUM_PUNCT, "Chinese characters, letters, digits and common punctuation"
-)
+"""The same and common punctuation."""
+# Each provider's own name rules live in its dialect folder (provider.py).
 
 
 def strip_brackets(text: str) -> str:
-    """Remove one leading 【 and one trailing 】, as Yunpian selectors may carry them."""
+    """Remove one leading 【 and one trailing 】, as some dialects' selectors carry them."""
     text = text.strip()
     if text.startswith("【") and text.endswith("】"):
         return text[1:-1]

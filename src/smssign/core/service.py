@@ -100,7 +100,7 @@ class SignatureService:
             return Change(saved, application)
 
     async def modify(self, account: Account, sign_id: int, draft: Draft, *, dialect: str) -> Change:
-        """Replace the whole submission (Tencent's ModifySmsSign)."""
+        """Replace the whole submission (a full modify)."""
         _check_draft(draft)
         if _has_images(draft):
             async with self.repository.reading() as view:
@@ -125,7 +125,7 @@ class SignatureService:
     async def revise(
         self, account: Account, sign_id: int, revision: Revision, *, dialect: str
     ) -> Change:
-        """Change some fields and resubmit (legacy mod_sign, Yunpian update.json).
+        """Change some fields and resubmit (the dialects whose modify is partial).
 
         The stored signature is read and changed inside the transaction; the images the
         revision does not replace keep their stored digests and are not read back.
@@ -323,7 +323,7 @@ async def _resubmit(
         remark=draft.remark,
         qualification_id=draft.qualification_id,
         # A dialect submits only its own provider-specific fields; the others' survive,
-        # so a Tencent modify keeps a signature's Yunpian industry.
+        # so a modify through one dialect keeps another's industry field.
         extra=extra,
         status=Status.PENDING,
         review_reply="",

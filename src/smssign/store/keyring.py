@@ -1,11 +1,12 @@
-"""Secrets at rest: credential secrets sealed under a master key, API keys kept as hashes.
+"""Secrets at rest: credential secrets sealed under a master key, bearer keys kept as hashes.
 
-Tencent SecretKeys and legacy AppKeys must be read back to verify request signatures, so
-they are encrypted with AES-256-GCM under the master key. The stored text names the key
+Each dialect declares how its credential kind is kept (core/providers.py). Secrets that
+must be read back to verify request signatures are encrypted with AES-256-GCM under the
+master key. The stored text names the key
 that sealed it (`sealed:1:<key id>:<base64>`), so `smssign keys rotate-master` can tell
 old from new, and the credential's dialect and key id are bound in as associated data, so
-a sealed secret copied onto another row does not open. Yunpian apikeys are bearer tokens
-compared as presented: only their SHA-256 is stored.
+a sealed secret copied onto another row does not open. Bearer keys, compared as
+presented, are stored as their SHA-256 only (core/providers.py `key_digest`).
 
 Where the master key comes from:
 - `SMSSIGN_MASTER_KEY` (base64 of 32 bytes, `smssign keys generate` prints one), with
@@ -40,7 +41,6 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 SEALED_PREFIX = "sealed:1:"
-DIGEST_PREFIX = "sha256:"
 KEY_FILE_SUFFIX = ".master-key"
 ENV_CURRENT = "SMSSIGN_MASTER_KEY"
 ENV_PREVIOUS = "SMSSIGN_PREVIOUS_MASTER_KEYS"
@@ -150,20 +150,6 @@ def sealed_key_id(stored: str) -> str | None:
 def secret_context(dialect: str, key_id: str) -> str:
     """Associated data for a credential's sealed secret: it only opens on its own row."""
     return f"smssign credential\0{dialect}\0{key_id}"
-
-
-def apikey_digest(apikey: str) -> str:
-    """What is stored for a bearer API key.
-
-    Plain SHA-256, not a keyed hash: the keys are 128 random bits, so a digest cannot be
-    brute-forced, and not depending on the master key lets the master key rotate without
-    knowing any apikey.
-    """
-    return DIGEST_PREFIX + hashlib.sha256(apikey.encode()).hexdigest()
-
-
-def is_apikey_digest(key_id: str) -> bool:
-    return key_id.startswith(DIGEST_PREFIX) and len(key_id) == len(DIGEST_PREFIX) + 64
 
 
 # --- where the keys come from ---------------------------------------------------------

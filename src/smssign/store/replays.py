@@ -1,6 +1,6 @@
 """Replay protection: remembers which signed request tokens were already used.
 
-Tencent v1 requests carry a `Nonce`, legacy Tencent requests a `random`; a signed
+Some dialects' signed requests carry a one-time token (a `Nonce`, a `random`); a signed
 request captured on the wire could be sent again while its timestamp is still inside the
 accepted window. Each dialect asks `first_use()` after the signature verified, and refuses
 the request if the token was seen. One node keeps the tokens in memory; several nodes

@@ -8,7 +8,7 @@ round trips (see store/sqlite_direct.py). PostgreSQL takes row locks with SELECT
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,19 +38,16 @@ from smssign.core.model import (
     Account,
     Certification,
     Credential,
-    Dialect,
     Qualification,
     QualificationStatus,
 )
+from smssign.core.providers import DIGEST_PREFIX, CredentialKind, is_key_digest
 from smssign.store import tables as t
 from smssign.store.keyring import (
-    DIGEST_PREFIX,
     SEALED_PREFIX,
     MasterKey,
     MasterKeyError,
     MasterKeys,
-    apikey_digest,
-    is_apikey_digest,
     sealed_key_id,
     secret_context,
 )
@@ -70,7 +67,7 @@ class Resealed:
     sealed: int
     """Secrets sealed anew under the current master key."""
     hashed: int
-    """Plaintext Yunpian apikeys replaced by their hash."""
+    """Plaintext bearer keys (of kinds hashed at rest) replaced by their hash."""
     current: int
     """Secrets that were under the current key already."""
     unreadable: tuple[int, ...]
@@ -182,7 +179,7 @@ def _credential(row: Row[Any], keys: MasterKeys) -> Credential:
     return Credential(
         id=m["id"],
         account_id=m["account_id"],
-        dialect=Dialect(m["dialect"]),
+        dialect=m["dialect"],
         key_id=m["key_id"],
         secret=_unseal(keys, m["dialect"], m["key_id"], m["secret"]),
         created_at=m["created_at"],
@@ -222,10 +219,18 @@ _AUTHENTICATE = (
 class SqlTransaction(ReviewWrites):
     """One write transaction; implements the core's Transaction and AccountTransaction."""
 
-    def __init__(self, conn: Executor, *, row_locks: bool, keys: MasterKeys) -> None:
+    def __init__(
+        self,
+        conn: Executor,
+        *,
+        row_locks: bool,
+        keys: MasterKeys,
+        kinds: Mapping[str, CredentialKind] | None = None,
+    ) -> None:
         self.conn = conn
         self.row_locks = row_locks
         self.keys = keys
+        self.kinds = kinds or {}
 
     # --- accounts -------------------------------------------------------------------
 
@@ -267,21 +272,23 @@ class SqlTransaction(ReviewWrites):
         )
 
     async def insert_credential(
-        self, account_id: int, dialect: Dialect, key_id: str, secret: str, at: float
+        self, account_id: int, dialect: str, key_id: str, secret: str, at: float
     ) -> Credential:
-        """Store the credential with its secret sealed (a Yunpian apikey as its hash only).
+        """Store the credential with its secret sealed (a bearer key as its hash only,
+        when its kind says so).
 
         The returned credential still holds the plaintext: it is shown to the owner once.
         """
-        stored_key_id = apikey_digest(key_id) if dialect is Dialect.YUNPIAN else key_id
+        kind = self.kinds.get(dialect)
+        stored_key_id = kind.stored_key_id(key_id) if kind is not None else key_id
         stored_secret = (
-            self.keys.seal(secret, secret_context(dialect.value, stored_key_id)) if secret else ""
+            self.keys.seal(secret, secret_context(dialect, stored_key_id)) if secret else ""
         )
         result = await self.conn.execute(
             insert(t.credentials)
             .values(
                 account_id=account_id,
-                dialect=dialect.value,
+                dialect=dialect,
                 key_id=stored_key_id,
                 secret=stored_secret,
                 created_at=at,
@@ -291,11 +298,11 @@ class SqlTransaction(ReviewWrites):
         )
         return Credential(result.scalar_one(), account_id, dialect, key_id, secret, at)
 
-    async def revoke_credentials(self, account_id: int, dialect: Dialect, at: float) -> None:
+    async def revoke_credentials(self, account_id: int, dialect: str, at: float) -> None:
         c = t.credentials.c
         await self.conn.execute(
             update(t.credentials)
-            .where(c.account_id == account_id, c.dialect == dialect.value, c.revoked_at.is_(None))
+            .where(c.account_id == account_id, c.dialect == dialect, c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
 
@@ -313,10 +320,18 @@ class SqlTransaction(ReviewWrites):
 class SqlRepository(ReviewReads):
     """Implements the core's Repository and AccountRepository on one engine."""
 
-    def __init__(self, engine: AsyncEngine, keys: MasterKeys | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        keys: MasterKeys | None = None,
+        *,
+        kinds: Sequence[CredentialKind] = (),
+    ) -> None:
         """`keys` seal credential secrets; without them a key is made up for this object
-        only, which suits a throwaway database and nothing else."""
+        only, which suits a throwaway database and nothing else. `kinds` say how each
+        credential kind is kept at rest (the provider registry's)."""
         self.engine = engine
+        self.kinds: Mapping[str, CredentialKind] = {kind.name: kind for kind in kinds}
         self.row_locks = engine.dialect.name != "sqlite"
         self.keys = keys or MasterKeys(MasterKey.generate())
         self.direct = _direct(engine)
@@ -341,12 +356,14 @@ class SqlRepository(ReviewReads):
         try:
             if self.direct is not None:
                 async with self.direct.write() as direct:
-                    yield SqlTransaction(direct, row_locks=False, keys=self.keys)
+                    yield SqlTransaction(direct, row_locks=False, keys=self.keys, kinds=self.kinds)
                 return
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(smssign_write=True)
                 async with conn.begin():
-                    yield SqlTransaction(conn, row_locks=self.row_locks, keys=self.keys)
+                    yield SqlTransaction(
+                        conn, row_locks=self.row_locks, keys=self.keys, kinds=self.kinds
+                    )
         except (errors.SmssignError, IntegrityError):
             raise
         except DBAPIError as exc:
@@ -376,16 +393,15 @@ class SqlRepository(ReviewReads):
         except (OSError, PoolTimeout) as exc:
             raise errors.Unavailable(str(exc)) from exc
 
-    async def authenticate(
-        self, dialect: Dialect, key_id: str
-    ) -> tuple[Credential, Account] | None:
-        """Yunpian apikeys are looked up by their hash; the secret comes back unsealed."""
-        if dialect is Dialect.YUNPIAN:
-            key_id = apikey_digest(key_id)
+    async def authenticate(self, dialect: str, key_id: str) -> tuple[Credential, Account] | None:
+        """Bearer keys are looked up by their hash; the secret comes back unsealed."""
+        kind = self.kinds.get(dialect)
+        if kind is not None:
+            key_id = kind.stored_key_id(key_id)
         c = t.credentials.c
         async with self._read() as conn:
             row = (
-                await conn.execute(_AUTHENTICATE, {"dialect": dialect.value, "key_id": key_id})
+                await conn.execute(_AUTHENTICATE, {"dialect": dialect, "key_id": key_id})
             ).first()
         if row is None:
             return None
@@ -393,7 +409,7 @@ class SqlRepository(ReviewReads):
         credential = Credential(
             id=m[c.id],
             account_id=m[c.account_id],
-            dialect=Dialect(m[c.dialect]),
+            dialect=m[c.dialect],
             key_id=m[c.key_id],
             secret=_unseal(self.keys, m[c.dialect], m[c.key_id], m[c.secret]),
             created_at=m[c.created_at],
@@ -477,18 +493,20 @@ class SqlRepository(ReviewReads):
         """Seal every stored secret under the current master key, in one transaction.
 
         Secrets under an older key are opened with it and sealed again; plaintext secrets
-        and plaintext Yunpian apikeys (databases from before sealing) are sealed and
-        hashed. Revoked credentials are included, so an old key can be dropped afterwards.
+        and plaintext bearer keys of kinds hashed at rest (databases from before sealing)
+        are sealed and hashed. Revoked credentials are included, so an old key can be
+        dropped afterwards.
         `plaintext_only` limits the pass to rows never sealed (done on every start).
         """
         c = t.credentials.c
+        hashed_kinds = sorted(name for name, kind in self.kinds.items() if kind.hashed)
         query = select(t.credentials).order_by(c.id)
         if plaintext_only:
             query = query.where(
                 or_(
                     and_(c.secret != "", not_(c.secret.startswith(SEALED_PREFIX))),
                     and_(
-                        c.dialect == Dialect.YUNPIAN.value,
+                        c.dialect.in_(hashed_kinds),
                         not_(c.key_id.startswith(DIGEST_PREFIX)),
                     ),
                 )
@@ -502,8 +520,8 @@ class SqlRepository(ReviewReads):
                 m = row._mapping
                 dialect, key_id, secret = m["dialect"], m["key_id"], m["secret"]
                 new_key_id = key_id
-                if dialect == Dialect.YUNPIAN.value and not is_apikey_digest(key_id):
-                    new_key_id = apikey_digest(key_id)
+                if dialect in hashed_kinds and not is_key_digest(key_id):
+                    new_key_id = self.kinds[dialect].stored_key_id(key_id)
                     hashed += 1
                 new_secret = secret
                 if secret and (not self.keys.is_current(secret) or new_key_id != key_id):

@@ -6,12 +6,13 @@ in-process mock. A production node never calls these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smssign.core.model import Dialect
+from smssign.core.providers import CredentialKind
 from smssign.store import tables as t
 
 KEPT = frozenset({"server_keys"})
@@ -58,10 +59,13 @@ async def erase(engine: AsyncEngine) -> None:
                 await conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
-async def dump(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
+async def dump(
+    engine: AsyncEngine, kinds: Sequence[CredentialKind]
+) -> dict[str, list[dict[str, Any]]]:
     """Accounts, qualifications, signatures (deleted ones too), applications, reviews and
     events, each oldest first, as the rows hold them. Secrets are left out: an account
-    shows only the public halves of its active credentials."""
+    shows only the public halves of its active credentials, of the `kinds` given."""
+    by_name = {kind.name: kind for kind in kinds}
     out: dict[str, list[dict[str, Any]]] = {}
     async with engine.connect() as conn:
         for name, table in INSPECTED:
@@ -81,13 +85,10 @@ async def dump(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
     public: dict[int, dict[str, Any]] = {}
     for account_id, dialect, key_id in active:
         held = public.setdefault(account_id, {})
-        if dialect == Dialect.TENCENT.value:
-            held["tencent"] = {"secret_id": key_id}
-        elif dialect == Dialect.LEGACY.value:
-            held["legacy"] = {"sdkappid": int(key_id)}
-        elif dialect == Dialect.YUNPIAN.value:
-            # Only the apikey's hash is stored; the key itself was shown once, at creation.
-            held["yunpian"] = {}
+        kind = by_name.get(dialect)
+        if kind is not None:
+            # A bearer key shows nothing: only its hash is stored, and it was shown once.
+            held[dialect] = kind.public(key_id)
     for account in out["accounts"]:
         account["ip_allow"] = list(account["ip_allow"])
         account["arrears"] = bool(account["arrears"])

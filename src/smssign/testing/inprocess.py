@@ -3,12 +3,12 @@ without sockets.
 
     with smssign.testing.mock() as sms:
         account = sms.create_account("acme")
-        ...  # code calling https://sms.tencentcloudapi.com through requests or httpx
+        ...  # code calling a provider's default endpoint through requests or httpx
 
 While a mock is active, every request that `requests` or `httpx` (sync or asyncio) would
-send to a provider host (`sms.tencentcloudapi.com` and its regional forms such as
-`sms.ap-guangzhou.tencentcloudapi.com`, `yun.tim.qq.com`, `sms.yunpian.com`,
-`us.yunpian.com`), over any scheme and port, is handed to the smssign ASGI app from
+send to a provider host (the `hosts` and `host_patterns` each dialect's provider.py
+declares; `PROVIDER_HOSTS` lists the fixed ones), over any scheme and port, is handed to
+the smssign ASGI app from
 `server.create_app` running on a private event loop in a background thread. No socket,
 DNS lookup or TLS handshake happens for those hosts; every other host is left alone.
 
@@ -43,6 +43,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
 
+from smssign.app.runtime import default_providers
 from smssign.app.seed import Seed
 from smssign.app.seed import load as load_seed
 from smssign.testing.asgi import Answer, Lifespan, Outgoing, exchange
@@ -60,11 +61,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-TENCENT_HOST = re.compile(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com")
-"""The API 3.0 endpoint and its regional forms (sms.ap-guangzhou.tencentcloudapi.com)."""
-PROVIDER_HOSTS = frozenset(
-    {"sms.tencentcloudapi.com", "yun.tim.qq.com", "sms.yunpian.com", "us.yunpian.com"}
-)
+PROVIDER_HOSTS = default_providers().hosts()
+"""The provider hosts with fixed names."""
+HOST_PATTERNS = tuple(re.compile(pattern) for pattern in default_providers().host_patterns())
+"""Provider hosts with variable parts, such as regional endpoints."""
 AUTO_REVIEW_MODES = ("approve", "reject", "off")
 
 
@@ -73,7 +73,7 @@ def is_provider_host(host: str | None) -> bool:
     if not host:
         return False
     name = host.lower().rstrip(".")
-    return name in PROVIDER_HOSTS or TENCENT_HOST.fullmatch(name) is not None
+    return name in PROVIDER_HOSTS or any(p.fullmatch(name) is not None for p in HOST_PATTERNS)
 
 
 class MockError(RuntimeError):

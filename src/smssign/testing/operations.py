@@ -35,8 +35,8 @@ class Operations:
 
     def create_account(self, name: str | None = None, individual: bool = False) -> dict[str, Any]:
         """A new account with credentials for every dialect: the same dict `smssign accounts
-        create --json` prints (`id`, `name`, `certification`, `tencent.secret_id`,
-        `tencent.secret_key`, `legacy.sdkappid`, `legacy.appkey`, `yunpian.apikey`)."""
+        create --json` prints (`id`, `name`, `certification`, and one object per credential
+        kind, such as `<kind>.<key field>` and `<kind>.<secret field>`; see the README)."""
         if name is None:
             self._made += 1
             name = f"account-{os.getpid()}-{id(self):x}-{self._made}"
@@ -77,7 +77,7 @@ class Operations:
         self._runner(lambda rt: review(rt, sign_id, Status.REJECTED, reason))
 
     def file(self, sign_id: int) -> None:
-        """Approve a pending signature into carrier filing (报备中, Tencent StatusCode 2)."""
+        """Approve a pending signature into carrier filing (报备中; StatusCode 2 in API 3.0)."""
         self._runner(lambda rt: review(rt, sign_id, Status.FILING))
 
     def state(self) -> dict[str, list[dict[str, Any]]]:

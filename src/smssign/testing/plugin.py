@@ -5,7 +5,7 @@ Fixtures (each fresh per test, its state gone afterwards):
 - `smssign_mock`: the in-process mock (`smssign.testing.mock()`) active for the test, so
   code calling the providers' real endpoints through requests or httpx reaches smssign.
 - `smssign_server`: a real server on a free loopback port in a background thread
-  (`url`, `port`, `endpoint`), for clients that need an address: tccli, subprocesses,
+  (`url`, `port`, `endpoint`), for clients that need an address: command-line tools, subprocesses,
   other languages.
 - `smssign_account`: an enterprise account on `smssign_server` (the dict that
   `smssign accounts create --json` prints).

@@ -2,7 +2,7 @@
 
     with SmssignServer() as server:
         account = server.create_account("acme")
-        # point any client (tccli, another language's SDK, a subprocess) at server.url
+        # point any client (a provider's CLI, another language's SDK, a subprocess) at server.url
 
 It is the same app as `smssign serve --testing`, under uvicorn, on a fresh SQLite
 database in a temporary directory that is deleted on `stop()`. The `/_smssign/` routes
@@ -63,7 +63,7 @@ class SmssignServer(Operations):
         self.port = 0
         self.url = ""
         self.endpoint = ""
-        """`127.0.0.1:PORT`, as tencentcloud-sdk-python's HttpProfile wants it."""
+        """`127.0.0.1:PORT`, as SDKs that take a host and port (an HttpProfile) want it."""
         self.database_url = ""
         self.data_dir = Path()
         self._directory: tempfile.TemporaryDirectory[str] | None = None

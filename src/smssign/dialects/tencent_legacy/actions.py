@@ -13,6 +13,7 @@ from smssign.core import rules
 from smssign.core.model import Account, Draft, Image, Revision, Signature, Status
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
+from smssign.dialects.tencent_legacy.provider import NAME
 
 DIALECT = "tencent_legacy"
 
@@ -53,7 +54,7 @@ def _text(values: dict[str, Any]) -> str:
     text: str = values["text"].strip()
     if not text:
         raise LegacyError(BAD_REQUEST, "text is empty")
-    rules.TENCENT_MAINLAND_NAME.check(text)
+    NAME.check(text)
     return text
 
 

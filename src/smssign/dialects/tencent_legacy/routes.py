@@ -25,7 +25,6 @@ from starlette.responses import Response
 from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
-from smssign.core.model import Dialect
 from smssign.dialects.tencent_legacy import auth, params
 from smssign.dialects.tencent_legacy.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE, Call
 from smssign.dialects.tencent_legacy.errors import (
@@ -40,6 +39,7 @@ from smssign.dialects.tencent_legacy.errors import (
     LegacyError,
     from_core,
 )
+from smssign.dialects.tencent_legacy.provider import CREDENTIAL
 from smssign.observability import record_outcome
 from smssign.transport import client_ip, read_body
 
@@ -111,7 +111,7 @@ async def _handle(request: Request, runtime: Runtime) -> dict[str, Any]:
     if not isinstance(presented, str):
         raise LegacyError(BAD_REQUEST, "sig must be a string")
 
-    found = await runtime.repository.authenticate(Dialect.LEGACY, str(int(sdkappid)))
+    found = await runtime.repository.authenticate(CREDENTIAL, str(int(sdkappid)))
     if found is None:
         raise LegacyError(UNKNOWN_SDKAPPID)
     credential, account = found

@@ -11,6 +11,7 @@ from smssign.core import rules
 from smssign.core.model import Account, Draft, Image, Signature, Status
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021
+from smssign.dialects.tencent_v3.provider import INTERNATIONAL_NAME, MAINLAND_NAME
 
 DIALECT = "tencent_v3"
 MAX_IDS = 100
@@ -64,7 +65,7 @@ def _draft(call: Call, params: dict[str, Any]) -> Draft:
     """Validate an Add/Modify submission in the order the mapping table lists the rules."""
     international = _international(params)
     name = params["SignName"].strip()
-    rule = rules.TENCENT_INTERNATIONAL_NAME if international else rules.TENCENT_MAINLAND_NAME
+    rule = INTERNATIONAL_NAME if international else MAINLAND_NAME
     rule.check(name)
     purpose = params["UsedMethod" if call.version == V2019 else "SignPurpose"]
     proof = _image(params, "ProofImage")

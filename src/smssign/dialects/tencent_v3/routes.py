@@ -19,10 +19,10 @@ from starlette.responses import Response
 from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
-from smssign.core.model import Dialect
 from smssign.dialects.tencent_v3 import auth, params
 from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE, Call
 from smssign.dialects.tencent_v3.errors import TencentError, from_core
+from smssign.dialects.tencent_v3.provider import CREDENTIAL, REGIONS
 from smssign.observability import current_request_id, record_outcome
 from smssign.transport import client_ip, read_body
 
@@ -114,7 +114,7 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
     now = runtime.clock.now()
     if tc3:
         authorization = auth.parse_authorization(headers["authorization"])
-        found = await runtime.repository.authenticate(Dialect.TENCENT, authorization.secret_id)
+        found = await runtime.repository.authenticate(CREDENTIAL, authorization.secret_id)
         if found is None:
             raise TencentError("AuthFailure.SecretIdNotFound")
         credential, account = found
@@ -133,7 +133,7 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
         for name in ("SecretId", "Signature", "Timestamp", "Nonce"):
             if not flat.get(name):
                 raise TencentError("MissingParameter", name)
-        found = await runtime.repository.authenticate(Dialect.TENCENT, flat["SecretId"])
+        found = await runtime.repository.authenticate(CREDENTIAL, flat["SecretId"])
         if found is None:
             raise TencentError("AuthFailure.SecretIdNotFound")
         credential, account = found
@@ -153,7 +153,7 @@ async def _handle(request: Request, runtime: Runtime, headers: dict[str, str]) -
     if version == params.V2021:
         if not region:
             raise TencentError("MissingParameter", "Region")
-        if region not in runtime.settings.tencent_regions:
+        if region not in REGIONS:
             raise TencentError("UnsupportedRegion", region)
 
     if not await runtime.rate_limits.allow(f"{DIALECT}:{action}", account.id):

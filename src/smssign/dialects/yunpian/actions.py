@@ -20,6 +20,7 @@ from smssign.core.model import Account, Draft, Image, Revision, Signature, Statu
 from smssign.core.service import NameFilter
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
+from smssign.dialects.yunpian.provider import NAME
 
 DIALECT = "yunpian"
 
@@ -68,7 +69,7 @@ Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 def _name(raw: str) -> str:
     name = raw.strip()
-    rules.YUNPIAN_NAME.check(name)
+    NAME.check(name)
     if name in RESERVED_NAMES:
         raise YunpianError(BAD_FORMAT, f"sign 不能为 {name}")
     return name

@@ -1,0 +1,81 @@
+"""Tencent Cloud API 3.0 as the rest of smssign sees it: its credential, limits and faces."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from smssign.core.model import Credential
+from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
+from smssign.core.rules import HAN_ALNUM, NameRule
+
+CREDENTIAL = "tencent"
+"""The credential kind's name: the database value and the `accounts create --json` key."""
+
+MAINLAND_NAME = NameRule(2, 12, HAN_ALNUM, "Chinese characters, letters and digits")
+INTERNATIONAL_NAME = NameRule(2, 15, HAN_ALNUM, "Chinese characters, letters and digits")
+
+REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"})
+"""The regions the SMS service answers in; any other gets InvalidParameterValue."""
+
+
+def _demo(credential: Credential, account_id: int) -> Sequence[str]:
+    return [f"  SecretId:  {credential.key_id}", f"  SecretKey: {credential.secret}"]
+
+
+def _walkthrough(demo: Walkthrough) -> Sequence[str]:
+    """tccli commands that modify the demo signature and read it back."""
+    c = demo.credential
+    env = f"TENCENTCLOUD_SECRET_ID={c.key_id} TENCENTCLOUD_SECRET_KEY={c.secret}"
+    common = f"--endpoint {demo.endpoint} --version 2021-01-11 --region ap-guangzhou"
+    modify = (
+        f"{env} tccli sms ModifySmsSign {common} --SignId {demo.signature_id} "
+        f"--SignName {shlex.quote('演示签名二')} --SignType 0 --DocumentType 1 "
+        f"--International 0 --SignPurpose 0 --ProofImage {demo.proof_base64}"
+    )
+    describe = (
+        f"{env} tccli sms DescribeSmsSignList {common} "
+        f"--SignIdSet '[{demo.signature_id}]' --International 0"
+    )
+    return [
+        "modify the demo signature with tccli (pip install tccli):",
+        f"  {modify}",
+        "",
+        "then read it back:",
+        f"  {describe}",
+    ]
+
+
+PROVIDER = Provider(
+    name="tencent_v3",
+    title="Tencent Cloud API 3.0",
+    title_zh="腾讯云 API 3.0",
+    vendor="Tencent Cloud",
+    vendor_zh="腾讯云",
+    credentials=(
+        CredentialKind(
+            name=CREDENTIAL,
+            key_field="secret_id",
+            secret_field="secret_key",
+            key_label="SecretId",
+            secret_label="SecretKey",
+            # AKID and 32 hex digits: 36 characters, like a real SecretId.
+            issue=RandomKey("AKID"),
+            at_rest=AtRest.SEALED,
+            display="Tencent Cloud",
+            demo=_demo,
+        ),
+    ),
+    # As Tencent documents them for the signature actions.
+    rate_limits={
+        "AddSmsSign": "1/second",
+        "ModifySmsSign": "1/second",
+        "DeleteSmsSign": "1/second",
+        "DescribeSmsSignList": "20/second",
+    },
+    name_rules={"mainland": MAINLAND_NAME, "international": INTERNATIONAL_NAME},
+    hosts=("sms.tencentcloudapi.com",),
+    # The regional forms, such as sms.ap-guangzhou.tencentcloudapi.com.
+    host_patterns=(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com",),
+    walkthrough=_walkthrough,
+)

@@ -1,0 +1,51 @@
+"""Yunpian v2 as the rest of smssign sees it: its credential, limits and faces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from smssign.core.model import Credential
+from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
+from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
+
+CREDENTIAL = "yunpian"
+"""The credential kind's name: the database value and the `accounts create --json` key."""
+
+NAME = NameRule(
+    2, 20, HAN_ALNUM_PUNCT, "Chinese characters, letters, digits and common punctuation"
+)
+
+
+def _demo(credential: Credential, account_id: int) -> Sequence[str]:
+    if is_key_digest(credential.key_id):
+        rotate = f"smssign accounts rotate {account_id} --dialect {CREDENTIAL}"
+        return [f"  Yunpian apikey: shown only when issued; `{rotate}` makes a new one"]
+    return [f"  Yunpian apikey: {credential.key_id}"]
+
+
+PROVIDER = Provider(
+    name="yunpian",
+    title="Yunpian API v2",
+    title_zh="云片 API v2",
+    vendor="Yunpian",
+    vendor_zh="云片",
+    credentials=(
+        CredentialKind(
+            name=CREDENTIAL,
+            key_field="apikey",
+            secret_field=None,
+            key_label="apikey",
+            secret_label=None,
+            issue=RandomKey(),
+            # A bearer key, compared as presented: only its SHA-256 is stored.
+            at_rest=AtRest.HASHED,
+            display="Yunpian",
+            demo=_demo,
+        ),
+    ),
+    # Yunpian documents no rate for the sign calls: these only stop a runaway loop
+    # (code -5), never an ordinary integration test.
+    rate_limits={"add": "5/second", "update": "5/second", "get": "20/second"},
+    name_rules={"mainland": NAME},
+    hosts=("sms.yunpian.com", "us.yunpian.com"),
+)
