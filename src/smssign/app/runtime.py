@@ -13,6 +13,7 @@ from smssign.app.settings import Settings
 from smssign.blobs import BlobStore
 from smssign.blobs.filesystem import FilesystemBlobs
 from smssign.core import errors
+from smssign.core.access import Access
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
 from smssign.core.service import SignatureService
@@ -38,6 +39,8 @@ class Runtime:
     randomness: Randomness
     replays: ReplayCache
     """Signed-request tokens already used (v1 Nonce, legacy random); shared via Redis."""
+    access: Access
+    """Authentication and account policy, for the gateway."""
     redis: Redis | None = None
 
     async def readiness(self) -> dict[str, str]:
@@ -125,6 +128,7 @@ async def open_runtime(
             clock=clock,
             randomness=randomness,
             replays=replays,
+            access=Access(repository),
             redis=redis,
         )
     finally:

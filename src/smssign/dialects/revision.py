@@ -8,12 +8,12 @@ dialect keeps its type, purpose, images and provider fields.
 
 from __future__ import annotations
 
-from smssign.app.runtime import Runtime
 from smssign.core import errors, rules
 from smssign.core.model import Draft, Image, Signature
+from smssign.gateway.protocol import Services
 
 
-async def stored_image(runtime: Runtime, digest: str) -> Image:
+async def stored_image(runtime: Services, digest: str) -> Image:
     """A previously accepted image back from the blob store."""
     data = await runtime.blobs.get(digest)
     if data is None:
@@ -22,7 +22,7 @@ async def stored_image(runtime: Runtime, digest: str) -> Image:
     return rules.load_image(data, field="proof_images", max_bytes=max(len(data), 1))
 
 
-async def current_draft(runtime: Runtime, signature: Signature) -> Draft:
+async def current_draft(runtime: Services, signature: Signature) -> Draft:
     """A Draft that, submitted as is, would resubmit `signature` unchanged."""
     images = tuple([await stored_image(runtime, d) for d in signature.proof_images])
     commission = (
