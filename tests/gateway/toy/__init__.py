@@ -1,0 +1,1 @@
+"""A toy dialect that lives in the test tree: the proof that a provider is one folder."""
