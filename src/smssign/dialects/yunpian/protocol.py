@@ -12,6 +12,7 @@ a charset `requests` would decode Chinese text as ISO-8859-1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +62,12 @@ class Incoming:
     """The decoded form: at once for multipart, after the apikey for urlencoded."""
 
 
-async def _off_loop_if_large(size: int, parse: Any) -> list[tuple[str, FormValue]]:
+Form = list[tuple[str, FormValue]]
+
+
+async def _off_loop_if_large(size: int, parse: Callable[[], Form]) -> Form:
     if size <= INLINE_PARSE_BYTES:
-        result: list[tuple[str, FormValue]] = parse()
-        return result
+        return parse()
     return await parse_off_loop(parse)
 
 
