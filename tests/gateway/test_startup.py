@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from smssign.app.server import create_app
+from smssign.app.settings import Settings
 from smssign.dialects import PROTOCOLS
-from smssign.gateway.protocol import Guard, ProtocolError
-from smssign.server import create_app
-from smssign.settings import Settings
+from smssign.dialects.protocol import Guard, ProtocolError
 from tests.gateway.toy.protocol import GUARDS, PROTOCOL
 
 

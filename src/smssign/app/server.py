@@ -23,8 +23,8 @@ from smssign.app.settings import Settings
 from smssign.backoffice.services import open_backoffice
 from smssign.console import routes as console
 from smssign.dialects import PROTOCOLS
+from smssign.dialects.protocol import WireProtocol
 from smssign.gateway import pipeline
-from smssign.gateway.protocol import WireProtocol
 from smssign.observability import RequestContext, current_request_id, exposition
 
 SETTINGS_ENV = "SMSSIGN_SERVE_SETTINGS"

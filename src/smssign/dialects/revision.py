@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from smssign.core import errors, rules
 from smssign.core.model import Draft, Image, Signature
-from smssign.gateway.protocol import Services
+from smssign.dialects.protocol import Services
 
 
 async def stored_image(runtime: Services, digest: str) -> Image:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from smssign.core import errors as core
-from smssign.gateway.protocol import (
+from smssign.core.clock import Clock, Randomness
+from smssign.dialects.protocol import (
     Call,
     Check,
     Context,
@@ -25,14 +26,43 @@ from smssign.gateway.protocol import (
     Exchange,
     Guard,
     ProtocolError,
+    Services,
     WireProtocol,
     validate,
 )
-from smssign.gateway.transport import client_ip
 from smssign.observability import current_request_id, record_outcome
-from smssign.runtime import Runtime
+from smssign.transport import client_ip
 
 log = logging.getLogger(__name__)
+
+
+class RateLimiter(Protocol):
+    async def allow(self, dialect_action: str, account_id: int) -> bool:
+        """True, and counted, if the account may call the action now."""
+        ...
+
+
+class Replays(Protocol):
+    async def first_use(self, scope: str, token: tuple[str, ...], expires_at: float) -> bool:
+        """Record the token until `expires_at`; False if it was recorded already."""
+        ...
+
+
+class Runtime(Services, Protocol):
+    """What the gateway needs of the app's runtime (`request.app.state.runtime`)."""
+
+    @property
+    def rate_limits(self) -> RateLimiter: ...
+
+    @property
+    def replays(self) -> Replays: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def randomness(self) -> Randomness: ...
+
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 """Dialects answer wrong methods with their own error, so every method reaches them."""

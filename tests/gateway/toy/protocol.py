@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from smssign.core import errors as core
 from smssign.core.model import Dialect, Draft, Signature
-from smssign.gateway.protocol import (
+from smssign.dialects.protocol import (
     Authenticator,
     Call,
     Context,
@@ -38,7 +38,7 @@ from smssign.gateway.protocol import (
     Replies,
     WireProtocol,
 )
-from smssign.gateway.transport import read_body
+from smssign.transport import read_body
 
 NAME = "toy"
 MAX_BODY_BYTES = 64 * 1024

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import uvicorn
 
-from smssign.server import create_app
-from smssign.settings import Settings
+from smssign.app.server import create_app
+from smssign.app.settings import Settings
 from tests.gateway.toy.protocol import PROTOCOL, RATE_LIMITS
 
 

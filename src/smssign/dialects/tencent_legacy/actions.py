@@ -10,10 +10,10 @@ from typing import Any
 from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Draft, Image, Signature, Status
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.revision import current_draft
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
-from smssign.gateway.protocol import Call, Handler
 
 DIALECT = "tencent_legacy"
 

@@ -23,6 +23,16 @@ from starlette.responses import Response
 
 from smssign.core import errors as core
 from smssign.core.model import Dialect
+from smssign.dialects.protocol import (
+    Authenticator,
+    Context,
+    Errors,
+    Exchange,
+    Guard,
+    Replay,
+    Replies,
+    WireProtocol,
+)
 from smssign.dialects.tencent_legacy import auth, params
 from smssign.dialects.tencent_legacy.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE
 from smssign.dialects.tencent_legacy.errors import (
@@ -37,17 +47,7 @@ from smssign.dialects.tencent_legacy.errors import (
     LegacyError,
     from_core,
 )
-from smssign.gateway.protocol import (
-    Authenticator,
-    Context,
-    Errors,
-    Exchange,
-    Guard,
-    Replay,
-    Replies,
-    WireProtocol,
-)
-from smssign.gateway.transport import read_body
+from smssign.transport import read_body
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Room for a 5 MB picture in base64 (about 7 MB of text) and the rest of the body."""

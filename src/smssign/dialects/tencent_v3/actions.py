@@ -6,9 +6,9 @@ from typing import Any
 
 from smssign.core import rules
 from smssign.core.model import Draft, Image, Signature, Status
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021
-from smssign.gateway.protocol import Call, Handler
 
 DIALECT = "tencent_v3"
 MAX_IDS = 100

@@ -10,7 +10,7 @@ replies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
@@ -18,10 +18,7 @@ from starlette.responses import Response
 
 from smssign.core import errors as core
 from smssign.core.model import Dialect
-from smssign.dialects.tencent_v3 import auth, params
-from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS
-from smssign.dialects.tencent_v3.errors import TencentError, from_core
-from smssign.gateway.protocol import (
+from smssign.dialects.protocol import (
     Authenticator,
     Check,
     Context,
@@ -32,7 +29,10 @@ from smssign.gateway.protocol import (
     Replies,
     WireProtocol,
 )
-from smssign.gateway.transport import read_body
+from smssign.dialects.tencent_v3 import auth, params
+from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS
+from smssign.dialects.tencent_v3.errors import TencentError, from_core
+from smssign.transport import read_body
 
 MAX_GET_BYTES = 32 * 1024
 MAX_V1_POST_BYTES = 1024 * 1024
@@ -186,13 +186,19 @@ def replay(exchange: Exchange[Incoming]) -> Replay | None:
     )
 
 
+class RegionSettings(Protocol):
+    @property
+    def tencent_regions(self) -> frozenset[str]: ...
+
+
 async def region(exchange: Exchange[Incoming]) -> None:
     if exchange.context.version != params.V2021:
         return
     given = exchange.incoming.region
     if not given:
         raise TencentError("MissingParameter", "Region")
-    if given not in exchange.context.services.settings.tencent_regions:
+    settings: RegionSettings = exchange.context.services.settings
+    if given not in settings.tencent_regions:
         raise TencentError("UnsupportedRegion", given)
 
 

@@ -16,10 +16,10 @@ from smssign.core import errors as core
 from smssign.core import rules
 from smssign.core.model import Draft, Signature, Status
 from smssign.core.service import NameFilter
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.revision import current_draft
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
-from smssign.gateway.protocol import Call, Handler
 
 DIALECT = "yunpian"
 

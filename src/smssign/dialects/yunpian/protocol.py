@@ -21,6 +21,16 @@ from starlette.responses import Response
 
 from smssign.core import errors as core
 from smssign.core.model import Dialect
+from smssign.dialects.protocol import (
+    Authenticator,
+    Check,
+    Context,
+    Errors,
+    Exchange,
+    Guard,
+    Replies,
+    WireProtocol,
+)
 from smssign.dialects.yunpian import auth, form, params
 from smssign.dialects.yunpian.actions import DIALECT, ENTERPRISE_ACTIONS, HANDLERS
 from smssign.dialects.yunpian.errors import (
@@ -33,17 +43,7 @@ from smssign.dialects.yunpian.errors import (
     from_core,
 )
 from smssign.dialects.yunpian.params import FormValue
-from smssign.gateway.protocol import (
-    Authenticator,
-    Check,
-    Context,
-    Errors,
-    Exchange,
-    Guard,
-    Replies,
-    WireProtocol,
-)
-from smssign.gateway.transport import parse_off_loop, read_body
+from smssign.transport import parse_off_loop, read_body
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Room for one 10 MB licence image in percent-encoded base64 and the other fields."""

@@ -3,8 +3,11 @@
 A dialect says only what is its own: where its requests arrive, how to read the action
 and the credentials, how its signatures and timestamps are checked, the order of its
 guards, its parameter tables, its handlers, its envelope and its error codes. The
-gateway (pipeline.py) does the rest the same way for every dialect, and refuses at
-start-up a declaration that would skip a guard (see `validate`).
+gateway (`smssign.gateway.pipeline`) does the rest the same way for every dialect, and
+refuses at start-up a declaration that would skip a guard (see `validate`).
+
+The types live here, beside the dialects, because the gateway sits above the dialects
+and the dialects may not import it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from smssign.core.access import Access, Caller
 from smssign.core.errors import SmssignError
 from smssign.core.model import Account, Dialect
 from smssign.core.service import SignatureService
-from smssign.settings import Settings
 
 R = TypeVar("R")
 """The dialect's own reading of a request (its query, body, decoded form)."""
@@ -50,7 +52,9 @@ class Services(Protocol):
     def blobs(self) -> Images: ...
 
     @property
-    def settings(self) -> Settings: ...
+    def settings(self) -> Any:
+        """The app's settings; a dialect reads only its own fields (API 3.0: its regions)."""
+        ...
 
 
 class Guard(Enum):
