@@ -1,6 +1,6 @@
 """Registering a provider that lives in the test tree, with no change under src/.
 
-The toy provider (tests/registry/toy/) declares a signed credential and a bearer key. With
+The toy provider (tests/gateway/toy/) declares a signed credential and a bearer key. With
 it registered beside the real ones, accounts get its credentials, `accounts create --json`
 shows them, the admin API and the console list and rotate them, seed files take them, and
 its default rate limit is in force.
@@ -28,7 +28,7 @@ from smssign.core.providers import Providers
 from smssign.dialects import PROVIDERS
 from smssign.store.testing import dump
 from smssign.testing.asgi import Lifespan
-from tests.registry.toy.provider import PROVIDER as TOY
+from tests.gateway.toy.provider import PROVIDER as TOY
 
 REGISTRY = Providers((*PROVIDERS, TOY))
 PASSWORD = "correct horse battery"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from smssign.app.settings import Settings
 from smssign.blobs.filesystem import FilesystemBlobs
 from smssign.core import errors, images
+from smssign.core.access import Access
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
 from smssign.core.ports import BlobStore, SweepableBlobs
@@ -42,6 +43,8 @@ class Runtime:
     """Signed-request tokens already used (nonces, randoms); shared via Redis."""
     providers: Providers
     """The provider registry: credential kinds, limits, display names (core/providers.py)."""
+    access: Access
+    """Authentication and account policy, for the gateway."""
     redis: Redis | None = None
 
     @property
@@ -158,6 +161,7 @@ async def open_runtime(
             randomness=randomness,
             replays=replays,
             providers=providers,
+            access=Access(repository),
             redis=redis,
         )
     finally:

@@ -6,8 +6,9 @@ import base64
 import os
 import pickle
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,15 +22,13 @@ from smssign.app.runtime import Runtime, open_runtime
 from smssign.app.settings import Settings
 from smssign.backoffice.services import open_backoffice
 from smssign.console import routes as console
-from smssign.dialects.tencent_legacy import routes as tencent_legacy
-from smssign.dialects.tencent_v3 import routes as tencent_v3
-from smssign.dialects.yunpian import routes as yunpian
+from smssign.dialects import PROTOCOLS
+from smssign.dialects.protocol import WireProtocol
+from smssign.gateway import pipeline
 from smssign.observability import RequestContext, current_request_id, exposition
 
 SETTINGS_ENV = "SMSSIGN_SERVE_SETTINGS"
 """How `smssign serve --workers N` hands its settings to each worker process."""
-
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def healthz(request: Request) -> Response:
@@ -85,8 +84,13 @@ def create_app(
     settings: Settings | None = None,
     *,
     runtime_factory: Callable[[], AbstractAsyncContextManager[Runtime]] | None = None,
+    protocols: Sequence[WireProtocol[Any, Any]] = (),
 ) -> Starlette:
-    """The app; by default it opens its own runtime (database, blobs) when it starts."""
+    """The app; by default it opens its own runtime (database, blobs) when it starts.
+
+    `protocols` are dialects served beside the built-in ones (a test's own, say). Raises
+    ProtocolError for any dialect declared without a guard it needs.
+    """
     settings = settings or Settings()
 
     def default_factory() -> AbstractAsyncContextManager[Runtime]:
@@ -104,12 +108,9 @@ def create_app(
                 app.state.backoffice = backoffice
                 yield
 
-    routes = [
-        Route("/", tencent_v3.endpoint, methods=ALL_METHODS),
-        # Unknown actions under these prefixes get each dialect's own "no such API" reply.
-        Route("/v5/tlssmssvr/{action:path}", tencent_legacy.endpoint, methods=ALL_METHODS),
-        Route("/v3/tlssmssvr/{action:path}", tencent_legacy.endpoint, methods=ALL_METHODS),
-        Route("/v2/sign/{name:path}", yunpian.endpoint, methods=ALL_METHODS),
+    # Unknown actions under a dialect's paths get that dialect's own "no such API" reply.
+    routes: list[Route | Mount] = [*pipeline.routes([*PROTOCOLS, *protocols])]
+    routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -1,17 +1,24 @@
-"""Wire protocols. Each folder translates one provider's requests into core commands and back.
+"""The wire protocols smssign speaks, one folder each.
 
-Adding a provider is one folder plus one line in each list below.
+Each folder declares its wire protocol (`PROTOCOL`, dialects/protocol.py: what the
+gateway runs) and its provider's facts (`PROVIDER`, core/providers.py: credentials,
+limits, names). Adding a provider is its folder and one entry in `DIALECTS`.
 """
 
+from __future__ import annotations
+
 from functools import cache
+from typing import Any
 
-from smssign.core.providers import Providers
-from smssign.dialects.tencent_legacy.provider import PROVIDER as TENCENT_LEGACY
-from smssign.dialects.tencent_v3.provider import PROVIDER as TENCENT_V3
-from smssign.dialects.yunpian.provider import PROVIDER as YUNPIAN
+from smssign.core.providers import Provider, Providers
+from smssign.dialects import tencent_legacy, tencent_v3, yunpian
+from smssign.dialects.protocol import WireProtocol
 
-PROVIDERS = (TENCENT_V3, TENCENT_LEGACY, YUNPIAN)
-"""Every provider's facts (core/providers.py), in the order accounts get credentials."""
+DIALECTS = (tencent_v3, tencent_legacy, yunpian)
+"""In the order accounts get credentials."""
+
+PROVIDERS: tuple[Provider, ...] = tuple(dialect.PROVIDER for dialect in DIALECTS)
+PROTOCOLS: tuple[WireProtocol[Any, Any], ...] = tuple(dialect.PROTOCOL for dialect in DIALECTS)
 
 
 @cache

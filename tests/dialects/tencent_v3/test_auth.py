@@ -197,3 +197,46 @@ def test_host_forms() -> None:
         "127.0.0.1",
     ]
     assert auth.host_forms("sms.tencentcloudapi.com") == ["sms.tencentcloudapi.com"]
+
+
+@pytest.mark.parametrize("raw", ["²", "1700000000²", "１７００００００００", "-1"])
+def test_timestamps_are_ascii_digits(raw: str) -> None:
+    with pytest.raises(TencentError) as refused:
+        auth.check_timestamp(raw, 1700000000)
+    assert refused.value.code == "InvalidParameter"
+
+
+@pytest.mark.parametrize("signed_headers", ["host", "content-type", "content-type;x-tc-action"])
+def test_tc3_signed_headers_must_include_host_and_content_type(signed_headers: str) -> None:
+    names = tuple(signed_headers.split(";"))
+    headers = {
+        "content-type": "application/json",
+        "host": "sms.tencentcloudapi.com",
+        "x-tc-action": "ModifySmsSign",
+    }
+    signature = auth.tc3_signature(
+        secret_key=SECRET_KEY,
+        method="POST",
+        query="",
+        headers={name: headers[name] for name in names},
+        signed_headers=names,
+        payload_hash=hashlib.sha256(BODY).hexdigest(),
+        timestamp=1700000000,
+        date="2023-11-14",
+        service="sms",
+    )
+    authorization = auth.parse_authorization(
+        f"TC3-HMAC-SHA256 Credential={SECRET_ID}/2023-11-14/sms/tc3_request, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+    with pytest.raises(TencentError) as refused:
+        auth.verify_tc3(
+            authorization,
+            secret_key=SECRET_KEY,
+            method="POST",
+            query="",
+            headers=headers,
+            body=BODY,
+            timestamp=1700000000,
+        )
+    assert refused.value.code == "AuthFailure.SignatureFailure"

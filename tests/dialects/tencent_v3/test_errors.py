@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from smssign.dialects.tencent_v3.auth import tc3_signature, v1_signature
 from tests.conftest import Server
-from tests.dialects.tencent_v3.signing import error_code, tc3_post, v1_get
+from tests.dialects.tencent_v3.signing import error_code, tc3_headers, tc3_post, v1_get
 from tests.samples import PNG_B64, png
 
 V2021 = "2021-01-11"
@@ -326,3 +330,93 @@ def test_offset_must_not_be_negative(caller: Caller) -> None:
     assert caller.code("DescribeSmsSignList", {"International": 0, "Limit": 0}) == (
         "InvalidParameterValue.LimitVerifyFail"
     )
+
+
+def test_non_ascii_digits_are_a_parameter_error(caller: Caller, server: Server) -> None:
+    """`²` passes str.isdigit() but not int(): it must be InvalidParameter, not InternalError."""
+    account = caller.account
+    secret_id, secret_key = account["tencent"]["secret_id"], account["tencent"]["secret_key"]
+    raw = json.dumps({"International": 0}).encode()
+    for timestamp in ("²", "170000000²"):
+        sent = tc3_headers(server.url, secret_id, secret_key, "DescribeSmsSignList", raw)
+        sent.pop("X-TC-Timestamp")
+        # Header values travel as Latin-1, where `²` is one byte.
+        headers = [(k.encode(), v.encode()) for k, v in sent.items()]
+        headers.append((b"X-TC-Timestamp", timestamp.encode("latin-1")))
+        reply = httpx.post(server.url + "/", content=raw, headers=headers)
+        assert error_code(reply) == "InvalidParameter", timestamp
+
+    signed = {
+        "Action": "DescribeSmsSignList",
+        "Version": V2021,
+        "Region": "ap-guangzhou",
+        "International": "0",
+        "Timestamp": "²",
+        "Nonce": "1",
+        "SecretId": secret_id,
+        "SignatureMethod": "HmacSHA256",
+    }
+    host = server.url.split("://", 1)[1]
+    signed["Signature"] = v1_signature(
+        secret_key=secret_key, method="GET", host=host, params=signed, algorithm="HmacSHA256"
+    )
+    assert error_code(httpx.get(server.url + "/", params=signed)) == "InvalidParameter"
+
+    # An index of a flattened list in non-ASCII digits is no index at all.
+    listed = v1_get(
+        server.url,
+        secret_id,
+        secret_key,
+        "DescribeSmsSignList",
+        {"International": "0", "SignIdSet.²": "1"},
+    )
+    assert error_code(listed) == "UnknownParameter"
+    assert "Traceback" not in server.log()
+
+
+def _tc3_signing_only(
+    server: Server, account: dict[str, Any], signed_headers: tuple[str, ...]
+) -> httpx.Response:
+    """A correctly computed TC3 signature over just `signed_headers`."""
+    raw = json.dumps({"International": 0}).encode()
+    ts = int(time.time())
+    date = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+    sent = {
+        "content-type": "application/json",
+        "host": server.url.split("://", 1)[1],
+        "x-tc-action": "DescribeSmsSignList",
+    }
+    signature = tc3_signature(
+        secret_key=account["tencent"]["secret_key"],
+        method="POST",
+        query="",
+        headers={name: sent[name] for name in signed_headers},
+        signed_headers=signed_headers,
+        payload_hash=hashlib.sha256(raw).hexdigest(),
+        timestamp=ts,
+        date=date,
+        service="sms",
+    )
+    credential = f"{account['tencent']['secret_id']}/{date}/sms/tc3_request"
+    headers = {
+        "Content-Type": "application/json",
+        "X-TC-Action": "DescribeSmsSignList",
+        "X-TC-Version": V2021,
+        "X-TC-Region": "ap-guangzhou",
+        "X-TC-Timestamp": str(ts),
+        "Authorization": (
+            f"TC3-HMAC-SHA256 Credential={credential}, "
+            f"SignedHeaders={';'.join(signed_headers)}, Signature={signature}"
+        ),
+    }
+    return httpx.post(server.url + "/", content=raw, headers=headers)
+
+
+def test_tc3_must_sign_host_and_content_type(caller: Caller, server: Server) -> None:
+    account = caller.account
+    for signed in (("host",), ("content-type",), ("content-type", "x-tc-action")):
+        reply = _tc3_signing_only(server, account, signed)
+        assert error_code(reply) == "AuthFailure.SignatureFailure", signed
+    # More headers than the two are still fine, as the documentation allows.
+    extra = _tc3_signing_only(server, account, ("content-type", "host", "x-tc-action"))
+    assert error_code(extra) is None

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from smssign.app.runtime import Runtime
 from smssign.core import rules
-from smssign.core.model import Account, Draft, Image, Revision, Signature, Status
+from smssign.core.model import Draft, Image, Revision, Signature, Status
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
 from smssign.dialects.tencent_legacy.provider import NAME
@@ -34,19 +32,6 @@ CHINA = timezone(timedelta(hours=8))
 """`apply_time`/`reply_time` are wall-clock times in Beijing, as the service showed them."""
 
 _DATA_URI = re.compile(r"\s*data:[^,]{0,100};base64,", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One authenticated call: who is asking, for what, from where."""
-
-    runtime: Runtime
-    account: Account
-    action: str
-    client_ip: str | None
-
-
-Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def _text(values: dict[str, Any]) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from smssign.app.runtime import Runtime
 from smssign.core import rules
-from smssign.core.model import Account, Draft, Image, Signature, Status
+from smssign.core.model import Draft, Image, Signature, Status
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021
 from smssign.dialects.tencent_v3.provider import INTERNATIONAL_NAME, MAINLAND_NAME
@@ -26,20 +24,6 @@ STATUS_CODES = {
 """Our status -> DescribeSignListStatus.StatusCode."""
 
 QUALIFICATION_CODES = {"pending": 0, "approved": 1, "rejected": 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One authenticated call: who is asking, in which version, from where."""
-
-    runtime: Runtime
-    account: Account
-    action: str
-    version: str
-    client_ip: str | None
-
-
-Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def _image(params: dict[str, Any], name: str) -> Image | None:
@@ -132,7 +116,7 @@ async def DescribeSmsSignList(call: Call, params: dict[str, Any]) -> dict[str, A
         )
     qualifications: dict[int, tuple[str, int]] = {}
     if call.version == V2021 and any(s.qualification_id for s in listed):
-        for q in await call.runtime.repository.qualifications(call.account.id):
+        for q in await call.runtime.access.qualifications(call.account):
             qualifications[q.id] = (q.name, QUALIFICATION_CODES[q.status.value])
     return {
         "DescribeSignListStatusSet": [_describe(s, call.version, qualifications) for s in listed]
@@ -165,6 +149,3 @@ HANDLERS: dict[str, Handler] = {
     "DeleteSmsSign": DeleteSmsSign,
     "DescribeSmsSignList": DescribeSmsSignList,
 }
-
-REQUIRES_ENTERPRISE = True
-"""Tencent refuses all four actions to individually certified accounts."""

@@ -22,7 +22,7 @@ from smssign.dialects.tencent_v3.errors import TencentError
 MAX_SKEW = 300
 
 _AUTHORIZATION = re.compile(
-    r"TC3-HMAC-SHA256\s+Credential=(?P<id>[^/\s,]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
+    r"TC3-HMAC-SHA256\s+Credential=(?P<id>[^/\s,]+)/(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})/"
     r"(?P<service>[^/\s,]+)/tc3_request\s*,\s*SignedHeaders=(?P<headers>[a-z0-9;\-]+)\s*,"
     r"\s*Signature=(?P<signature>[0-9a-fA-F]{64})\s*"
 )
@@ -53,12 +53,19 @@ def parse_authorization(value: str) -> Tc3Authorization:
     )
 
 
+REQUIRED_SIGNED_HEADERS = ("content-type", "host")
+"""Tencent requires both in every TC3 SignedHeaders list (the official SDKs sign exactly these)."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+"""ASCII digits only: `str.isdigit()` also accepts `²`, which `int()` then refuses."""
+
+
 def check_timestamp(raw: str | None, now: float) -> int:
     if raw is None or not raw.strip():
         raise TencentError("MissingParameter", "Timestamp")
-    if not raw.strip().isdigit() or len(raw.strip()) > 12:
+    if not _TIMESTAMP.fullmatch(raw.strip()):
         raise TencentError("InvalidParameter", "Timestamp")
-    timestamp = int(raw)
+    timestamp = int(raw.strip())
     if abs(now - timestamp) > MAX_SKEW:
         raise TencentError("AuthFailure.SignatureExpire")
     return timestamp
@@ -127,6 +134,11 @@ def verify_tc3(
     timestamp: int,
 ) -> None:
     """Raise AuthFailure.SignatureFailure unless one reading of the request matches."""
+    for required in REQUIRED_SIGNED_HEADERS:
+        if required not in auth.signed_headers:
+            raise TencentError(
+                "AuthFailure.SignatureFailure", f"SignedHeaders must include {required}"
+            )
     if datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") != auth.date:
         raise TencentError("AuthFailure.SignatureFailure", "credential date differs from timestamp")
     host = headers.get("host", "")

@@ -86,7 +86,7 @@ TABLES: Mapping[tuple[str, str], Mapping[str, Param]] = {
 }
 """(action, version) -> parameter table, built once at import."""
 
-_FLAT_KEY = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9]*)\.(?P<index>\d+)")
+_FLAT_KEY = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9]*)\.(?P<index>[0-9]+)")
 
 
 def from_json(body: Any, table: Mapping[str, Param]) -> dict[str, Any]:
@@ -116,10 +116,10 @@ def from_flat(pairs: Mapping[str, str], table: Mapping[str, Param]) -> dict[str,
             param = table.get(flat["name"])
             if param is None or param.kind is not Kind.INTEGER_LIST:
                 raise TencentError("UnknownParameter", key)
-            index = int(flat["index"])
-            if index > 10_000:
+            # Length first: int() of thousands of digits is refused (and slow).
+            if len(flat["index"].lstrip("0")) > 5 or int(flat["index"]) > 10_000:
                 raise TencentError("InvalidParameter", key)
-            lists.setdefault(param.name, {})[index] = raw
+            lists.setdefault(param.name, {})[int(flat["index"])] = raw
             continue
         param = table.get(key)
         if param is None:

@@ -9,23 +9,21 @@ Tencent's SignType/DocumentType: the catalogues do not line up one to one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from smssign.app.runtime import Runtime
 from smssign.core import errors as core
 from smssign.core import rules
-from smssign.core.model import Account, Draft, Image, Revision, Signature, Status
+from smssign.core.model import Draft, Image, Revision, Signature, Status
 from smssign.core.service import NameFilter
+from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
 from smssign.dialects.yunpian.provider import NAME
 
 DIALECT = "yunpian"
 
-REQUIRES_ENTERPRISE = False
-"""Yunpian documents no enterprise-only rule for signatures, and its ID-card fields exist
+ENTERPRISE_ACTIONS: frozenset[str] = frozenset()
+"""None: Yunpian documents no enterprise-only rule for signatures, and its ID-card fields exist
 for applicants who are natural persons; individually certified accounts may call."""
 
 RESERVED_NAMES = frozenset({"云片网"})
@@ -52,19 +50,6 @@ _EXTRA_FIELDS = (
     "id_card_back_url",
 )
 _PHOTO_FIELDS = ("id_card_front", "id_card_back")
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One authenticated call: who is asking, for what, from where."""
-
-    runtime: Runtime
-    account: Account
-    action: str
-    client_ip: str | None
-
-
-Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def _name(raw: str) -> str:

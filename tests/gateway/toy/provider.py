@@ -42,7 +42,7 @@ PROVIDER = Provider(
     vendor="Toy Cloud",
     vendor_zh="玩具云",
     credentials=(SIGNED, BEARER),
-    rate_limits={"Ping": "3/second"},
+    rate_limits={"Ping": "3/second", "describe_signature": "3/minute"},
     name_rules={"mainland": NameRule(2, 8, HAN_ALNUM, "Chinese characters, letters and digits")},
     hosts=("sms.toy.example",),
 )

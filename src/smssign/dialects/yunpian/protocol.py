@@ -1,0 +1,158 @@
+"""Yunpian v2 as the gateway serves it: `/v2/sign/<action>.json`, the two envelopes.
+
+Order: path, method (11), body size (2), UTF-8 and field count (14, 2), `apikey` (1, -1),
+the rest of the form (14, 2), account policy (3 arrears, -3 IP), rate limit (-5),
+parameters (1, 2), business rules. The apikey is found and checked before the form is
+percent-decoded, so an unknown caller never costs the decoding of a 16 MB body.
+
+Success is HTTP 200 with `code` 0; every error is HTTP 400 with `http_status_code`,
+`code`, `msg` and `detail`. Replies always say `application/json;charset=utf-8`: without
+a charset `requests` would decode Chinese text as ISO-8859-1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from smssign.core import errors as core
+from smssign.dialects.protocol import (
+    Authenticator,
+    Check,
+    Context,
+    Errors,
+    Exchange,
+    Guard,
+    Replies,
+    WireProtocol,
+)
+from smssign.dialects.yunpian import auth, form, params
+from smssign.dialects.yunpian.actions import DIALECT, ENTERPRISE_ACTIONS, HANDLERS
+from smssign.dialects.yunpian.errors import (
+    BAD_FORMAT,
+    GET_NOT_SUPPORTED,
+    NOT_PERMITTED,
+    TOO_FREQUENT,
+    UNKNOWN,
+    YunpianError,
+    from_core,
+)
+from smssign.dialects.yunpian.params import FormValue
+from smssign.dialects.yunpian.provider import CREDENTIAL
+from smssign.transport import parse_off_loop, read_body
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Room for one 10 MB licence image in percent-encoded base64 and the other fields."""
+INLINE_PARSE_BYTES = 64 * 1024
+"""Bodies up to this size are decoded on the event loop; larger ones in a worker thread."""
+MEDIA_TYPE = "application/json;charset=utf-8"
+
+PATHS = {"add.json": "add", "update.json": "update", "get.json": "get"}
+
+
+@dataclass(slots=True)
+class Incoming:
+    text: str | None
+    """A form-urlencoded body that passed the cheap checks, not yet decoded."""
+    items: list[tuple[str, FormValue]] | None
+    """The decoded form: at once for multipart, after the apikey for urlencoded."""
+
+
+Form = list[tuple[str, FormValue]]
+
+
+async def _off_loop_if_large(size: int, parse: Callable[[], Form]) -> Form:
+    if size <= INLINE_PARSE_BYTES:
+        return parse()
+    return await parse_off_loop(parse)
+
+
+async def read(context: Context) -> Incoming:
+    request = context.request
+    action = PATHS.get(request.path_params.get("name", ""))
+    if action is None:
+        raise YunpianError(NOT_PERMITTED, f"接口不存在: {request.url.path}", http_status=404)
+    context.action = action
+    if request.method != "POST":
+        raise YunpianError(GET_NOT_SUPPORTED, "请使用 POST 调用")
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        raise YunpianError(BAD_FORMAT, f"请求体超过 {MAX_BODY_BYTES} 字节")
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().lstrip().startswith("multipart/form-data"):
+        # The apikey is one of the parts: the parts must be found first.
+        items = await _off_loop_if_large(len(body), lambda: form.multipart(content_type, body))
+        return Incoming(text=None, items=items)
+    # Whatever else the header says, the documented body is form-urlencoded.
+    return Incoming(text=form.form_text(body), items=None)
+
+
+def key_id(exchange: Exchange[Incoming]) -> str:
+    incoming = exchange.incoming
+    if incoming.items is not None:
+        return auth.key_id(params.first(incoming.items, "apikey"))
+    assert incoming.text is not None
+    return auth.key_id(form.first_value(incoming.text, "apikey", longest=auth.MAX_APIKEY))
+
+
+async def decode_form(exchange: Exchange[Incoming]) -> None:
+    incoming = exchange.incoming
+    if incoming.items is None:
+        text = incoming.text or ""
+        incoming.items = await _off_loop_if_large(len(text), lambda: form.urlencoded(text))
+
+
+def parameters(exchange: Exchange[Incoming]) -> dict[str, Any]:
+    assert exchange.incoming.items is not None  # decode_form ran
+    return params.parse(exchange.incoming.items, exchange.context.action)
+
+
+def _reply(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
+
+
+def failure(context: Context, error: YunpianError) -> Response:
+    body = {
+        "http_status_code": error.http_status,
+        "code": error.code,
+        "msg": error.msg,
+        "detail": error.detail,
+    }
+    return _reply(body, error.http_status)
+
+
+def _from_core(exc: core.SmssignError, context: Context) -> YunpianError:
+    return from_core(exc)
+
+
+PROTOCOL: WireProtocol[Incoming, YunpianError] = WireProtocol(
+    name=DIALECT,
+    paths=("/v2/sign/{name:path}",),
+    read=read,
+    authenticator=Authenticator(kind=CREDENTIAL, key_id=key_id, unknown_key=auth.unknown_key),
+    guards=(
+        Guard.AUTHENTICATE,
+        Check("form", decode_form),
+        Guard.POLICY,
+        Guard.RATE_LIMIT,
+        Guard.PARAMETERS,
+    ),
+    parameters=parameters,
+    handlers=HANDLERS,
+    replies=Replies(
+        success=lambda context, payload: _reply({"code": 0, "msg": "OK", **payload}),
+        failure=failure,
+    ),
+    errors=Errors(
+        type=YunpianError,
+        code=lambda error: str(error.code),
+        from_core=_from_core,
+        internal=lambda: YunpianError(UNKNOWN),
+        rate_limited=lambda: YunpianError(TOO_FREQUENT, "请降低调用频率"),
+    ),
+    enterprise_actions=ENTERPRISE_ACTIONS,
+)

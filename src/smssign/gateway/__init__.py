@@ -1,0 +1,1 @@
+"""The dialect gateway: one pipeline serves every dialect's declared protocol."""
