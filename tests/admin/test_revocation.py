@@ -1,13 +1,24 @@
-"""Revoking operators from the command line, seen over HTTP: passwords, disable, tokens."""
+"""Revoking operators from the command line, seen over HTTP; admin image headers."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
-from tests.backoffice import PASSWORD, create_operator, csrf_of, login, operator_token, smssign
+from tests.backoffice import (
+    PASSWORD,
+    add_signature,
+    create_operator,
+    csrf_of,
+    login,
+    operator_token,
+    smssign,
+    tencent,
+)
 from tests.conftest import Server
+from tests.samples import PNG_B64
 
 
 def me(server: Server, token: str) -> int:
@@ -75,3 +86,19 @@ def test_tokens_are_listed_and_revoked_one_by_one(server: Server) -> None:
     assert [line.split("\t")[1] for line in table] == ["revoked", "active"]
     missing = smssign(server, "operators", "revoke-token", "987654", check=False)
     assert missing.returncode == 1 and "no token 987654" in missing.stderr
+
+
+def test_admin_images_are_sandboxed_like_the_consoles(
+    server: Server, account: dict[str, Any]
+) -> None:
+    create_operator(server, "frank")
+    token = operator_token(server, "frank")
+    sign_id = add_signature(tencent(server, account), "沙箱图片", proof=PNG_B64)
+    with httpx.Client(
+        base_url=f"{server.url}/admin/api", headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        (digest,) = api.get(f"/signatures/{sign_id}").json()["signature"]["proof_images"]
+        image = api.get(f"/images/{digest}")
+    assert image.status_code == 200
+    assert image.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert image.headers["x-content-type-options"] == "nosniff"

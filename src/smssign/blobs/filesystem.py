@@ -1,4 +1,9 @@
-"""The default blob store: one file per digest under the data directory."""
+"""The default blob store: one file per digest under the data directory.
+
+A write that the disk refuses (full, read-only, out of quota) is `Unavailable`, like a
+database outage: the caller answers its dialect's internal error and logs one warning
+line, not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import os
 import re
 import tempfile
 from pathlib import Path
+
+from smssign.core import errors
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -25,7 +32,10 @@ class FilesystemBlobs:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
         if not path.exists():
-            await asyncio.to_thread(self._write, path, data)
+            try:
+                await asyncio.to_thread(self._write, path, data)
+            except OSError as exc:
+                raise errors.Unavailable(f"blob store: {exc.strerror or exc}") from exc
         return digest
 
     async def get(self, digest: str) -> bytes | None:
