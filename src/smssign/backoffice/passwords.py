@@ -8,8 +8,9 @@ login is refused at once (`HashingBusy`) instead of building an unbounded backlo
 
 The hashing threads also run at the lowest CPU priority (nice 19; argon2's own threads
 inherit it), so that on a busy machine a login flood takes the CPU time the event loop
-leaves over, not the other way round: measured on two cores, /healthz p99 under a flood
-of 16 logins a second went from 5.4 s (default pool) to tens of milliseconds.
+leaves over, not the other way round. Measured on a busy two-core machine, 32
+connections each trying a login every 2 s: /healthz p50/p99 went from 72/374 ms (hashes
+on the default pool) to 9/81 ms (here; 6/35 ms with no flood).
 """
 
 from __future__ import annotations
