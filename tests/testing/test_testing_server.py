@@ -234,3 +234,65 @@ def test_a_bad_seed_file_stops_serve_before_it_listens(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "accounts[0].signatures[0].status" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        # What a page on another site can send without asking first: a form, text/plain.
+        ("reset", {"Origin": "https://evil.example"}, b""),
+        ("accounts", {"Origin": "https://evil.example"}, b'{"name": "planted"}'),
+        ("signatures/2/approve", {"Origin": "null"}, b""),
+        ("seed", {"Origin": "http://127.0.0.1.evil.example"}, b"accounts: [{name: planted}]"),
+    ],
+)
+def test_cross_site_requests_are_refused(
+    fresh: Server, path: str, headers: dict[str, str], body: bytes
+) -> None:
+    before = stored(fresh)
+    reply = httpx.post(
+        f"{fresh.url}/_smssign/{path}",
+        content=body,
+        headers={**headers, "Content-Type": "text/plain"},
+    )
+    assert reply.status_code == 403, reply.text
+    assert "cross-site" in reply.json()["error"]
+    reply = httpx.post(f"{fresh.url}/_smssign/{path}", content=body, headers=headers)
+    assert reply.status_code == 403
+    assert stored(fresh) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("accounts", "text/plain", b'{"name": "planted"}'),
+        ("accounts", "application/x-www-form-urlencoded", b"name=planted"),
+        ("accounts", "multipart/form-data; boundary=x", b"--x--"),
+        ("seed", "text/plain", b"accounts: [{name: planted}]"),
+        ("reset", "application/x-www-form-urlencoded", b""),
+    ],
+)
+def test_bodies_must_be_declared_json(
+    fresh: Server, path: str, content_type: str, body: bytes
+) -> None:
+    before = stored(fresh)
+    reply = httpx.post(
+        f"{fresh.url}/_smssign/{path}", content=body, headers={"Content-Type": content_type}
+    )
+    assert reply.status_code == 415, reply.text
+    assert stored(fresh) == before
+
+
+def test_same_origin_and_loopback_pages_may_call(fresh: Server) -> None:
+    base = f"{fresh.url}/_smssign"
+    for origin in (fresh.url, "http://localhost:3000", "http://[::1]:5173"):
+        made = httpx.post(
+            f"{base}/accounts", json={"name": f"from {origin}"}, headers={"Origin": origin}
+        )
+        assert made.status_code == 201, made.text
+    seeded = httpx.post(
+        f"{base}/seed",
+        content=b"accounts: [{name: yaml-typed}]",
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert seeded.status_code == 200

@@ -329,7 +329,13 @@ async def image(call: Call) -> Response:
     if data is None:
         raise ApiError(404, "not_found", "no such image")
     return Response(
-        data, media_type=image_type(data), headers={"X-Content-Type-Options": "nosniff"}
+        data,
+        media_type=image_type(data),
+        # As in the console: an image opened on its own can run nothing.
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 

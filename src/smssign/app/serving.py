@@ -5,6 +5,11 @@ With `--workers N` uvicorn starts N processes that each import the app factory
 variable, and Prometheus counters are kept in a shared directory so that `/metrics` on
 any worker shows the node's totals. On SIGTERM uvicorn stops accepting connections, lets
 requests in flight finish (up to `graceful_timeout` seconds), then closes the database.
+
+Connections are bounded (`smssign.app.connections`): request headers at most 64 KiB, and
+read within `header_timeout` seconds; bodies that stall for `body_timeout` seconds and
+requests not received within `request_timeout` seconds are cut off. WebSockets are off:
+nothing here serves them.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import tempfile
 from typing import Any
 
+from smssign.app.connections import LIMITS_ENV, PROTOCOL, HttpLimits
 from smssign.app.settings import Settings
 from smssign.observability import log_config
 from smssign.store.keyring import load_master_keys
@@ -34,6 +40,7 @@ def run(
     log_format: str = "text",
     graceful_timeout: int = 30,
     forwarded_allow_ips: str | None = None,
+    limits: HttpLimits | None = None,
 ) -> None:
     import uvicorn
 
@@ -50,7 +57,8 @@ def run(
         "host": host,
         "port": port,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": PROTOCOL,
+        "ws": "none",
         "log_level": log_level,
         "log_config": config,
         "access_log": False,
@@ -63,6 +71,8 @@ def run(
         "proxy_headers": True,
         "forwarded_allow_ips": forwarded_allow_ips,
     }
+    # Read by the protocol class in this process and in every worker it starts.
+    os.environ[LIMITS_ENV] = (limits or HttpLimits()).to_environment()
     if workers <= 1:
         from smssign.app.server import create_app
 

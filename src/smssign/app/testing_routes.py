@@ -13,6 +13,12 @@ never offer. Replies are JSON; a bad request gets 4xx with `{"error": ...}`, nev
     POST /_smssign/signatures/{id}/file
     POST /_smssign/signatures/{id}/reject     {"reason": ...}
 
+A web page the developer happens to open must not drive these routes: a request whose
+`Origin` is another site is refused with 403 (no `Origin`, the server's own origin and
+loopback origins are fine), and a body must be declared JSON (`application/json`; a seed
+may also be `application/yaml`) or not declared at all, which rules out the form and
+`text/plain` bodies a page can send across sites without asking first.
+
 With auto-review on (`--auto-review approve|reject`), a testing server also decides every
 due signature before it answers any request, so a test sees the decision on its very
 next call instead of after a polling interval.
@@ -21,8 +27,11 @@ next call instead of after a polling interval.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -45,6 +54,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/_smssign"
 MAX_BODY = 1024 * 1024
+JSON_TYPES = frozenset({"application/json"})
+SEED_TYPES = JSON_TYPES | {"application/yaml", "application/x-yaml"}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -128,16 +139,66 @@ def testing_routes(settings: Settings) -> list[Route]:
         return _json({"id": sign_id, "status": signature.status.value if signature else None})
 
     return [
-        Route(f"{PREFIX}/reset", reset, methods=["POST"]),
-        Route(f"{PREFIX}/state", state, methods=["GET"]),
-        Route(f"{PREFIX}/seed", add_seed, methods=["POST"]),
-        Route(f"{PREFIX}/accounts", add_account, methods=["POST"]),
+        Route(f"{PREFIX}/reset", _guarded(reset, JSON_TYPES), methods=["POST"]),
+        Route(f"{PREFIX}/state", _guarded(state, JSON_TYPES), methods=["GET"]),
+        Route(f"{PREFIX}/seed", _guarded(add_seed, SEED_TYPES), methods=["POST"]),
+        Route(f"{PREFIX}/accounts", _guarded(add_account, JSON_TYPES), methods=["POST"]),
         Route(
             PREFIX + "/signatures/{sign_id:int}/{decision:str}",
-            decide,
+            _guarded(decide, JSON_TYPES),
             methods=["POST"],
         ),
     ]
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint, body_types: frozenset[str]) -> Endpoint:
+    """`endpoint`, refusing cross-site callers (403) and undeclared body types (415)."""
+
+    async def guarded(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and not _trusted_origin(origin, request):
+            return _error(f"cross-site request from {origin[:100]!r} refused", 403)
+        declared = request.headers.get("content-type")
+        if declared is not None:
+            media_type = declared.split(";")[0].strip().lower()
+            if media_type not in body_types:
+                allowed = " or ".join(sorted(body_types))
+                return _error(f"send the body as {allowed}", 415)
+        return await endpoint(request)
+
+    return guarded
+
+
+def _trusted_origin(origin: str, request: Request) -> bool:
+    """The server's own origin, or a page served from this machine (loopback)."""
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False  # "null" from sandboxed frames and file pages, or garbage
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        pass
+    own = request.headers.get("host", "")
+    default = 443 if parts.scheme == "https" else 80
+    return f"{host}:{port or default}" == _with_port(own, default)
+
+
+def _with_port(host: str, default: int) -> str:
+    if host.endswith("]") or ":" not in host:
+        return f"{host.strip('[]')}:{default}"
+    name, _, port = host.rpartition(":")
+    return f"{name.strip('[]')}:{port}"
 
 
 _DECISIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED, "file": Status.FILING}

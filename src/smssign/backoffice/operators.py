@@ -1,22 +1,29 @@
 """Operators: the people who review signatures, their console sessions and API tokens.
 
-The rules live here; storage is behind `OperatorStore`. Passwords are argon2id hashes.
-A name is locked for a while after repeated failed logins, and the lock applies to
-unknown names too, so the login form tells nobody which operators exist. Session and
-API tokens are random and only their sha256 is stored.
+The rules live here; storage is behind `OperatorStore`. Passwords are argon2id hashes,
+computed on their own bounded executor (`smssign.backoffice.passwords`). A name is
+locked for a while after repeated failed logins, and the lock applies to unknown names
+too, so the login form tells nobody which operators exist; a client address that fails
+too often is held back the same way. Each attempt takes its place in the failure count
+*before* its password is checked, in one transaction, so a burst of concurrent guesses
+gets no more checks than the policy allows. Session and API tokens are random and only
+their sha256 is stored. A password change ends the operator's sessions; disabling an
+operator ends its sessions and revokes its tokens; tokens may expire and may be revoked
+one by one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from smssign.backoffice.passwords import HashingBusy, PasswordHashing
 from smssign.core import errors
 from smssign.core.clock import Clock, Randomness
 
@@ -26,6 +33,7 @@ RESERVED_NAMES = frozenset({"auto-review", "cli", "operator", "system"})
 SHORTEST_PASSWORD = 8
 LONGEST_PASSWORD = 1024
 TOKEN_PREFIX = "smssign_"
+LONGEST_TOKEN_LIFE_DAYS = 3650
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +55,54 @@ class OperatorSession:
 
 
 @dataclass(frozen=True, slots=True)
+class Token:
+    """An admin API token as `smssign operators tokens` lists it (never the secret)."""
+
+    id: int
+    operator: str
+    label: str
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
+
+    def state(self, now: float) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@dataclass(frozen=True, slots=True)
 class LockoutPolicy:
     max_failures: int = 5
     """Failed logins within `window` seconds that lock the name."""
     window: float = 15 * 60.0
+    max_failures_per_address: int = 20
+    """Failed logins within `window` from one client address, whatever the names."""
+
+
+class Gate(Enum):
+    """What the failure count says about a login attempt before its password is checked."""
+
+    OPEN = "open"
+    NAME_LOCKED = "name_locked"
+    ADDRESS_LOCKED = "address_locked"
+
+
+_REFUSALS = {
+    Gate.NAME_LOCKED: "too many failed logins; try again later",
+    Gate.ADDRESS_LOCKED: "too many failed logins from your address; try again later",
+}
 
 
 class LoginRefused(errors.SmssignError):
-    """Wrong name or password, or the name is locked; the message never says which name exists."""
+    """Wrong name or password, or a lock; the message never says which name exists."""
 
-    def __init__(self, *, locked: bool) -> None:
+    def __init__(self, *, locked: bool, message: str | None = None) -> None:
         super().__init__(
-            "too many failed logins; try again later" if locked else "wrong name or password"
+            message
+            or ("too many failed logins; try again later" if locked else "wrong name or password")
         )
         self.locked = locked
 
@@ -74,11 +118,25 @@ class OperatorStore(Protocol):
 
     async def operators(self) -> list[Operator]: ...
 
-    async def set_password(self, operator_id: int, password_hash: str) -> None: ...
+    async def set_password(
+        self, operator_id: int, password_hash: str, *, end_sessions_at: float | None
+    ) -> None:
+        """With `end_sessions_at`, the operator's open sessions end in the same transaction."""
+        ...
+
+    async def disable_operator(self, operator_id: int, at: float) -> None:
+        """Disabled, its sessions ended and its tokens revoked, in one transaction."""
+        ...
+
+    async def enable_operator(self, operator_id: int) -> None: ...
 
     async def count_login_failures(self, name: str, since: float) -> int: ...
 
-    async def record_login_failure(self, name: str, address: str | None, at: float) -> None: ...
+    async def open_login_attempt(
+        self, name: str, address: str | None, at: float, since: float, policy: LockoutPolicy
+    ) -> Gate:
+        """Atomically: the gate, and when it is open a failure recorded for this attempt."""
+        ...
 
     async def clear_login_failures(self, name: str) -> None: ...
 
@@ -93,11 +151,22 @@ class OperatorStore(Protocol):
     async def revoke_session(self, token_hash: str, at: float) -> None: ...
 
     async def insert_token(
-        self, operator_id: int, token_hash: str, label: str, at: float
-    ) -> None: ...
+        self,
+        operator_id: int,
+        token_hash: str,
+        label: str,
+        at: float,
+        expires_at: float | None,
+    ) -> int: ...
 
-    async def token_operator(self, token_hash: str) -> Operator | None:
-        """The enabled operator holding this unrevoked token."""
+    async def token_operator(self, token_hash: str, now: float) -> Operator | None:
+        """The enabled operator holding this unrevoked, unexpired token."""
+        ...
+
+    async def tokens(self, operator_id: int) -> list[Token]: ...
+
+    async def revoke_token(self, token_id: int, at: float) -> Token | None:
+        """The token after revoking it (unchanged if it was revoked already)."""
         ...
 
 
@@ -133,6 +202,7 @@ class OperatorService:
         lockout: LockoutPolicy | None = None,
         session_lifetime: float = 12 * 3600.0,
         hasher: PasswordHasher | None = None,
+        hashing: PasswordHashing | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -140,20 +210,35 @@ class OperatorService:
         self.lockout = lockout or LockoutPolicy()
         self.session_lifetime = session_lifetime
         self.hasher = hasher or PasswordHasher()
+        self.hashing = hashing or PasswordHashing()
         self._decoy: str | None = None
+
+    def close(self) -> None:
+        self.hashing.close()
 
     async def create(self, name: str, password: str) -> Operator:
         check_name(name)
-        hashed = await asyncio.to_thread(self.hasher.hash, check_password(password))
+        hashed = await self._hash(check_password(password))
         return await self.store.insert_operator(name, hashed, self.clock.now())
 
     async def set_password(self, name: str, password: str) -> Operator:
-        found = await self.store.operator_named(name)
-        if found is None:
-            raise errors.NotFound(f"no operator {name!r}")
-        hashed = await asyncio.to_thread(self.hasher.hash, check_password(password))
-        await self.store.set_password(found[0].id, hashed)
-        return found[0]
+        """A new password; the operator's console sessions end with the old one."""
+        operator = await self._named(name)
+        hashed = await self._hash(check_password(password))
+        await self.store.set_password(operator.id, hashed, end_sessions_at=self.clock.now())
+        return operator
+
+    async def disable(self, name: str) -> Operator:
+        """No more logins; its sessions end and its tokens are revoked at once."""
+        operator = await self._named(name)
+        await self.store.disable_operator(operator.id, self.clock.now())
+        return operator
+
+    async def enable(self, name: str) -> Operator:
+        """Logins work again; sessions and tokens ended by `disable` stay ended."""
+        operator = await self._named(name)
+        await self.store.enable_operator(operator.id)
+        return operator
 
     async def operators(self) -> list[Operator]:
         return await self.store.operators()
@@ -165,12 +250,25 @@ class OperatorService:
         self, name: str, password: str, address: str | None
     ) -> tuple[OperatorSession, str]:
         """A new session and its token, or LoginRefused."""
-        now = self.clock.now()
         # Truncated so a megabyte of name cannot bloat the failure log.
         name = name[:200]
+        try:
+            async with self.hashing.admit():
+                return await self._login(name, password, address)
+        except HashingBusy:
+            raise LoginRefused(
+                locked=True, message="too many logins at once; try again in a moment"
+            ) from None
+
+    async def _login(
+        self, name: str, password: str, address: str | None
+    ) -> tuple[OperatorSession, str]:
+        now = self.clock.now()
         since = now - self.lockout.window
-        if await self.store.count_login_failures(name, since) >= self.lockout.max_failures:
-            raise LoginRefused(locked=True)
+        gate = await self.store.open_login_attempt(name, address, now, since, self.lockout)
+        if gate is not Gate.OPEN:
+            raise LoginRefused(locked=True, message=_REFUSALS[gate])
+        # From here this attempt already counts as a failure; only success takes it back.
         found = await self.store.operator_named(name)
         if found is None or found[0].disabled_at is not None:
             # Spend the same time as a real check, so timing does not reveal the name.
@@ -179,14 +277,13 @@ class OperatorService:
         else:
             ok = await self._verify(found[1], password)
         if not ok or found is None:
-            await self.store.record_login_failure(name, address, now)
             locked = await self.store.count_login_failures(name, since) >= self.lockout.max_failures
             raise LoginRefused(locked=locked)
         operator, hashed = found
         await self.store.clear_login_failures(name)
         if self.hasher.check_needs_rehash(hashed):
             await self.store.set_password(
-                operator.id, await asyncio.to_thread(self.hasher.hash, password)
+                operator.id, await self._hash(password), end_sessions_at=None
             )
         token = self.randomness.token(32)
         expires = now + self.session_lifetime
@@ -199,19 +296,43 @@ class OperatorService:
     async def logout(self, token: str) -> None:
         await self.store.revoke_session(token_hash(token), self.clock.now())
 
-    async def issue_token(self, name: str, label: str = "") -> str:
+    async def issue_token(
+        self, name: str, label: str = "", *, expires_in_days: float | None = None
+    ) -> str:
         """A new bearer token for the admin API; only its hash is kept."""
-        found = await self.store.operator_named(name)
-        if found is None:
-            raise errors.NotFound(f"no operator {name!r}")
+        operator = await self._named(name)
+        if expires_in_days is not None and not 0 < expires_in_days <= LONGEST_TOKEN_LIFE_DAYS:
+            raise errors.InvalidSubmission(
+                "expires_in", f"between 0 and {LONGEST_TOKEN_LIFE_DAYS} days"
+            )
+        now = self.clock.now()
+        expires = None if expires_in_days is None else now + expires_in_days * 86400.0
         token = TOKEN_PREFIX + self.randomness.token(32)
-        await self.store.insert_token(found[0].id, token_hash(token), label[:200], self.clock.now())
+        await self.store.insert_token(operator.id, token_hash(token), label[:200], now, expires)
         return token
+
+    async def tokens(self, name: str) -> list[Token]:
+        return await self.store.tokens((await self._named(name)).id)
+
+    async def revoke_token(self, token_id: int) -> Token:
+        revoked = await self.store.revoke_token(token_id, self.clock.now())
+        if revoked is None:
+            raise errors.NotFound(f"no token {token_id}")
+        return revoked
 
     async def authenticate_token(self, token: str) -> Operator | None:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
-        return await self.store.token_operator(token_hash(token))
+        return await self.store.token_operator(token_hash(token), self.clock.now())
+
+    async def _named(self, name: str) -> Operator:
+        found = await self.store.operator_named(name)
+        if found is None:
+            raise errors.NotFound(f"no operator {name!r}")
+        return found[0]
+
+    async def _hash(self, password: str) -> str:
+        return await self.hashing.run(lambda: self.hasher.hash(password))
 
     async def _verify(self, hashed: str, password: str) -> bool:
         if len(password) > LONGEST_PASSWORD:
@@ -223,9 +344,9 @@ class OperatorService:
             except (VerificationError, InvalidHashError):
                 return False
 
-        return await asyncio.to_thread(verify)
+        return await self.hashing.run(verify)
 
     async def _decoy_hash(self) -> str:
         if self._decoy is None:
-            self._decoy = await asyncio.to_thread(self.hasher.hash, self.randomness.token(16))
+            self._decoy = await self._hash(self.randomness.token(16))
         return self._decoy

@@ -115,6 +115,7 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
     try:
         yield backoffice
     finally:
+        backoffice.operators.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -3,6 +3,10 @@
 A file's modification time is when its bytes were last stored: storing bytes that are
 there already touches the file, so the orphan sweep (core/images.py) leaves a blob alone
 while a request that stored it again has not committed yet.
+
+A write that the disk refuses (full, read-only, out of quota) is `Unavailable`, like a
+database outage: the caller answers its dialect's internal error and logs one warning
+line, not a traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+from smssign.core import errors
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -33,9 +39,12 @@ class FilesystemBlobs:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
         try:
-            os.utime(path)
-        except FileNotFoundError:
-            await asyncio.to_thread(self._write, path, data)
+            try:
+                os.utime(path)
+            except FileNotFoundError:
+                await asyncio.to_thread(self._write, path, data)
+        except OSError as exc:
+            raise errors.Unavailable(f"blob store: {exc.strerror or exc}") from exc
         return digest
 
     async def get(self, digest: str) -> bytes | None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import TYPE_CHECKING, Annotated
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -13,11 +17,14 @@ from smssign.cli.common import (
     run_backoffice,
     settings_for,
 )
+from smssign.core import errors
 
 if TYPE_CHECKING:
     from smssign.backoffice.services import Backoffice
 
-app = typer.Typer(help="Console operators: create them, issue admin API tokens.")
+T = TypeVar("T")
+
+app = typer.Typer(help="Console operators: create, disable, issue and revoke admin API tokens.")
 
 
 def _read_password(from_stdin: bool, prompt: str) -> str:
@@ -53,7 +60,7 @@ def operators_password(
     ] = False,
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
-    """Set an operator's password and lift a lock-out."""
+    """Set an operator's password, end its console sessions and lift a lock-out."""
     password = _read_password(password_stdin, "New password")
 
     async def change(bo: Backoffice) -> None:
@@ -61,19 +68,79 @@ def operators_password(
         await bo.operators.unlock(name)
 
     run_backoffice(settings_for(database), change)
-    typer.echo(f"operator {name}: password changed")
+    typer.echo(f"operator {name}: password changed; console sessions ended")
+
+
+@app.command("disable")
+def operators_disable(name: str, database: DatabaseOption = DEFAULT_DATABASE) -> None:
+    """Disable an operator: no more logins, its sessions end and its tokens are revoked now."""
+    _run_operators(lambda bo: bo.operators.disable(name), database)
+    typer.echo(f"operator {name}: disabled; sessions ended, tokens revoked")
+
+
+@app.command("enable")
+def operators_enable(name: str, database: DatabaseOption = DEFAULT_DATABASE) -> None:
+    """Let a disabled operator log in again (ended sessions and revoked tokens stay so)."""
+    _run_operators(lambda bo: bo.operators.enable(name), database)
+    typer.echo(f"operator {name}: enabled")
 
 
 @app.command("token")
 def operators_token(
     name: str,
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "",
+    expires_in: Annotated[
+        float | None,
+        typer.Option("--expires-in", min=0, help="Days until the token stops working."),
+    ] = None,
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Issue an admin API bearer token; it is printed alone on the last line, once."""
-    token = run_backoffice(settings_for(database), lambda bo: bo.operators.issue_token(name, label))
+    token = _run_operators(
+        lambda bo: bo.operators.issue_token(name, label, expires_in_days=expires_in),
+        database,
+    )
     typer.echo(f"admin API token for {name} (shown once; send as Authorization: Bearer):")
     typer.echo(token)
+
+
+@app.command("tokens")
+def operators_tokens(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list.")] = False,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """An operator's admin API tokens: id, state, label, created, expires (never the secret)."""
+    from smssign.core.clock import SystemClock
+
+    tokens = _run_operators(lambda bo: bo.operators.tokens(name), database)
+    now = SystemClock().now()
+    if as_json:
+        typer.echo(json.dumps([{**asdict(k), "state": k.state(now)} for k in tokens]))
+        return
+    for k in tokens:
+        expires = _when(k.expires_at) if k.expires_at is not None else "never"
+        typer.echo(f"{k.id}\t{k.state(now)}\t{k.label}\t{_when(k.created_at)}\t{expires}")
+
+
+@app.command("revoke-token")
+def operators_revoke_token(token_id: int, database: DatabaseOption = DEFAULT_DATABASE) -> None:
+    """Revoke one admin API token by the id `smssign operators tokens` shows."""
+    token = _run_operators(lambda bo: bo.operators.revoke_token(token_id), database)
+    typer.echo(f"token {token.id} of {token.operator}: revoked")
+
+
+def _run_operators(action: Callable[[Backoffice], Awaitable[T]], database: str) -> T:
+    """Run an operators command; an unknown name or id is a clean error, not a traceback."""
+    try:
+        return run_backoffice(settings_for(database), action)
+    except (errors.NotFound, errors.InvalidSubmission) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 @app.command("list")

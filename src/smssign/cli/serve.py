@@ -127,6 +127,28 @@ def serve(
             "reviews) for test suites. Never on a production node.",
         ),
     ] = False,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            "--header-timeout",
+            min=0.1,
+            help="Seconds a client has to send a request's headers; slower sockets are closed.",
+        ),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            "--body-timeout",
+            min=0.1,
+            help="Seconds a request body may stall before the connection is closed.",
+        ),
+    ] = 15.0,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout", min=0.1, help="Seconds to receive a whole request, body included."
+        ),
+    ] = 120.0,
     seed: Annotated[
         Path | None,
         typer.Option(
@@ -138,6 +160,7 @@ def serve(
 ) -> None:
     """Run the server (migrations are applied on start)."""
     from smssign.app import serving
+    from smssign.app.connections import HttpLimits
     from smssign.app.settings import BackofficeSettings
     from smssign.backoffice.autoreview import RulesError, load_policy
     from smssign.backoffice.webhooks import parse_delays
@@ -189,6 +212,11 @@ def serve(
             log_format=log_format,
             graceful_timeout=graceful_timeout,
             forwarded_allow_ips=forwarded_allow_ips,
+            limits=HttpLimits(
+                header_timeout=header_timeout,
+                body_timeout=body_timeout,
+                request_timeout=request_timeout,
+            ),
         )
     except MasterKeyError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -12,7 +12,9 @@ import io
 import re
 import struct
 import warnings
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,6 +189,10 @@ def strip_brackets(text: str) -> str:
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP"})
+MAX_DECODED_PIXELS = 16_000_000
+"""Largest width × height decoded in full, for formats other than JPEG (which is decoded
+at 1/8 scale, reading every byte all the same). A full decode costs memory and time in
+proportion to the pixels an image declares, not to its bytes: 9000×9000 RGB takes 1.8 s."""
 
 
 def decode_base64(text: str, *, field: str) -> bytes:
@@ -200,22 +206,46 @@ def decode_base64(text: str, *, field: str) -> bytes:
 
 
 def load_image(data: bytes, *, field: str, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
-    """Check that `data` is one whole image of an accepted format, without keeping pixels."""
+    """Check that `data` is one whole image of an accepted format, without keeping pixels.
+
+    `verify()` checks the structure; then the image is decoded (`load()`), so that one
+    which declares more rows than its data holds is refused rather than stored.
+    """
     from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
 
     if not data:
         raise errors.InvalidImage(field, "empty image")
     if len(data) > max_bytes:
         raise errors.InvalidImage(field, f"larger than {max_bytes} bytes")
+    with _unreadable_as_invalid(field), PILImage.open(io.BytesIO(data)) as img:
+        fmt = img.format or ""
+        width, height = img.size
+        img.verify()
+    if fmt not in IMAGE_FORMATS:
+        raise errors.InvalidImage(field, f"format {fmt or 'unknown'} is not accepted")
+    if fmt != "JPEG" and width * height > MAX_DECODED_PIXELS:
+        raise errors.InvalidImage(field, f"more than {MAX_DECODED_PIXELS} pixels")
+    with _unreadable_as_invalid(field):
+        if fmt == "PNG" and not _png_data_complete(data):
+            # Pillow fills the missing rows of a short PNG stream with black, silently.
+            raise errors.InvalidImage(field, "the image data is truncated")
+        with PILImage.open(io.BytesIO(data)) as img:
+            if fmt == "JPEG":
+                img.draft(None, (max(1, width // 8), max(1, height // 8)))
+            img.load()
+    return Image(data=data, format=fmt, width=width, height=height)
+
+
+@contextmanager
+def _unreadable_as_invalid(field: str) -> Iterator[None]:
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             # A decompression bomb is an invalid image, not a warning.
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data)) as img:
-                fmt = img.format or ""
-                width, height = img.size
-                img.verify()
+            yield
     except (
         UnidentifiedImageError,
         PILImage.DecompressionBombError,
@@ -226,8 +256,61 @@ def load_image(data: bytes, *, field: str, max_bytes: int = MAX_IMAGE_BYTES) -> 
         EOFError,
         IndexError,
         struct.error,
+        zlib.error,
     ) as exc:
         raise errors.InvalidImage(field, "not a readable image") from exc
-    if fmt not in IMAGE_FORMATS:
-        raise errors.InvalidImage(field, f"format {fmt or 'unknown'} is not accepted")
-    return Image(data=data, format=fmt, width=width, height=height)
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+"""Adam7 passes: first column, first row, column step, row step."""
+
+
+def _png_data_complete(data: bytes) -> bool:
+    """Whether the IDAT stream inflates to exactly the bytes IHDR's size needs."""
+    offset, header, expected = 8, None, 0
+    inflater = zlib.decompressobj()
+    produced = 0
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        body = data[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body[:13])
+            width, height, depth, colour, _, _, interlace = header
+            bits = depth * _PNG_CHANNELS.get(colour, 4)
+            expected = _png_raw_size(width, height, bits, interlaced=interlace == 1)
+        elif kind == b"IDAT" and header is not None:
+            # In bounded steps: the count needs no buffer as large as the image.
+            chunk = body
+            while chunk and produced <= expected:
+                produced += len(inflater.decompress(chunk, 1 << 20))
+                chunk = inflater.unconsumed_tail
+        elif kind == b"IEND":
+            break
+    while not inflater.eof and produced <= expected:
+        more = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+        if not more:
+            break
+        produced += len(more)
+    return header is not None and inflater.eof and produced == expected
+
+
+def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> int:
+    def scanlines(w: int, h: int) -> int:
+        return 0 if w == 0 or h == 0 else h * (1 + (w * bits + 7) // 8)
+
+    if not interlaced:
+        return scanlines(width, height)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        total += scanlines((width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy)
+    return total

@@ -177,6 +177,8 @@ operator_tokens = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    # Migration 0003_operators: None is a token without an expiry.
+    Column("expires_at", Float, nullable=True),
 )
 
 operator_sessions = Table(
@@ -198,6 +200,7 @@ login_failures = Table(
     Column("address", String(64), nullable=True),
     Column("at", Float, nullable=False),
     Index("login_failures_name", "name", "at"),
+    Index("login_failures_address", "address", "at"),
 )
 
 server_keys = Table(
