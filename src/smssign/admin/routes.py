@@ -25,8 +25,7 @@ from smssign.backoffice.operators import Operator
 from smssign.backoffice.services import Backoffice
 from smssign.backoffice.timeline import delivery_json
 from smssign.backoffice.webhooks import DeliveryStatus, Webhook
-from smssign.console.routes import image_type
-from smssign.core import errors
+from smssign.core import errors, images
 from smssign.core.model import Account, Certification, Credential, Signature, Status
 from smssign.core.providers import Providers
 from smssign.transport import read_body
@@ -330,7 +329,7 @@ async def image(call: Call) -> Response:
         raise ApiError(404, "not_found", "no such image")
     return Response(
         data,
-        media_type=image_type(data),
+        media_type=images.image_type(data),
         # As in the console: an image opened on its own can run nothing.
         headers={
             "X-Content-Type-Options": "nosniff",

@@ -45,7 +45,7 @@ from smssign.console.session import (
     clear_cookie,
     set_cookie,
 )
-from smssign.core import bounds, errors
+from smssign.core import bounds, errors, images
 from smssign.core.model import Certification, Signature, Status
 from smssign.transport import client_ip, read_body
 
@@ -505,28 +505,13 @@ async def image(visit: Visit) -> Response:
         raise errors.NotFound()
     return Response(
         data,
-        media_type=image_type(data),
+        media_type=images.image_type(data),
         headers={
             "Cache-Control": "private, max-age=86400, immutable",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
-
-
-def image_type(data: bytes) -> str:
-    """The media type from the first bytes; proof images were checked to be one of these."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data.startswith(b"BM"):
-        return "image/bmp"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "application/octet-stream"
 
 
 # --- accounts -------------------------------------------------------------------------

@@ -89,3 +89,19 @@ async def sweep(
         else:
             kept += 1
     return Swept(tuple(removed), kept)
+
+
+def image_type(data: bytes) -> str:
+    """The media type from the first bytes (stored images were checked to be one of these),
+    for the console and the admin API that serve them."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data.startswith(b"BM"):
+        return "image/bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"

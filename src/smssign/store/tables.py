@@ -177,7 +177,7 @@ operator_tokens = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
-    # Migration 0003_operators: None is a token without an expiry.
+    # Migration 0004: None is a token without an expiry.
     Column("expires_at", Float, nullable=True),
 )
 

@@ -1,7 +1,7 @@
 """operators: token expiry, failed logins counted per client address
 
-Revision ID: 0003_operators
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29 13:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_operators"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
