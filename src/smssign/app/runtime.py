@@ -52,6 +52,10 @@ class Runtime:
         """Review decisions on any reviewable kind (`Subject(kind, id)`)."""
         return self.signatures.reviews
 
+    async def sweep_blobs(self, grace: float = images.SWEEP_GRACE) -> images.Swept:
+        """Remove the stored images that no signature or application names any more."""
+        return await sweep_blobs(self, grace)
+
     async def readiness(self) -> dict[str, str]:
         """Per dependency "ok", "off" (Redis not configured) or what failed."""
         checks: dict[str, str] = {"database": "ok", "redis": "off" if self.redis is None else "ok"}

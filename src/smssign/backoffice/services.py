@@ -12,8 +12,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smssign.app.runtime import Runtime, sweep_blobs
 from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
 from smssign.backoffice.operators import OperatorService
 from smssign.backoffice.timeline import Timeline, build
@@ -21,6 +21,10 @@ from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookSe
 from smssign.core import errors
 from smssign.core.ports import SweepableBlobs
 from smssign.store.backoffice import BackofficeStore
+
+if TYPE_CHECKING:
+    # The app builds the runtime and hands it down; only its type comes from there.
+    from smssign.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ async def _sweep_blobs(runtime: Runtime) -> None:
     await asyncio.sleep(SWEEP_FIRST)
     while True:
         try:
-            swept = await sweep_blobs(runtime)
+            swept = await runtime.sweep_blobs()
             if swept.removed:
                 log.info("blob sweep: removed %d unreferenced image(s)", len(swept.removed))
         except errors.Unavailable as exc:
