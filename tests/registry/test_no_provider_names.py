@@ -27,8 +27,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # A client for one provider's protocol, public as `smssign.client` (README); it moves
     # under dialects/ when the loose top-level modules are grouped.
     "client.py": ("*",),
-    # The dialects' routes until the gateway (`PROTOCOLS`) takes over the routing.
-    "app/server.py": ("from smssign.dialects.", ".endpoint, methods=ALL_METHODS)"),
 }
 """Per file (relative to src/smssign): text that may stay on a matching line, or "*"."""
 
