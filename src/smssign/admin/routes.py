@@ -28,7 +28,7 @@ from smssign.backoffice.webhooks import DeliveryStatus, Webhook
 from smssign.core import errors, images
 from smssign.core.model import Account, Certification, Credential, Signature, Status
 from smssign.core.providers import Providers
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from smssign.console import routes as console
 from smssign.dialects import PROTOCOLS
 from smssign.dialects.protocol import WireProtocol
 from smssign.gateway import pipeline
-from smssign.observability import RequestContext, current_request_id, exposition
+from smssign.web.observability import RequestContext, current_request_id, exposition
 
 SETTINGS_ENV = "SMSSIGN_SERVE_SETTINGS"
 """How `smssign serve --workers N` hands its settings to each worker process."""

@@ -22,8 +22,8 @@ from typing import Any
 
 from smssign.app.connections import LIMITS_ENV, PROTOCOL, HttpLimits
 from smssign.app.settings import Settings
-from smssign.observability import log_config
 from smssign.store.keyring import load_master_keys
+from smssign.web.observability import log_config
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from smssign.app.runtime import Runtime
 from smssign.app.settings import Settings
 from smssign.core import errors
 from smssign.core.model import Status
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 
 if TYPE_CHECKING:
     from smssign.backoffice.autoreview import AutoReviewer, Policy

@@ -38,7 +38,7 @@ from smssign.console.visit import (
 )
 from smssign.core import bounds, errors, images
 from smssign.core.model import Certification, Signature, Status
-from smssign.transport import client_ip
+from smssign.web.transport import client_ip
 
 # --- login ----------------------------------------------------------------------------
 

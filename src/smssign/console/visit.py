@@ -39,7 +39,7 @@ from smssign.console.session import (
 )
 from smssign.core import errors
 from smssign.core.model import Status
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 
 log = logging.getLogger(__name__)
 

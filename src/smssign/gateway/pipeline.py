@@ -30,8 +30,8 @@ from smssign.dialects.protocol import (
     WireProtocol,
     validate,
 )
-from smssign.observability import current_request_id, record_outcome
-from smssign.transport import client_ip
+from smssign.web.observability import current_request_id, record_outcome
+from smssign.web.transport import client_ip
 
 log = logging.getLogger(__name__)
 

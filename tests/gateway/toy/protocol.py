@@ -38,7 +38,7 @@ from smssign.dialects.protocol import (
     Replies,
     WireProtocol,
 )
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 from tests.gateway.toy.provider import SIGNED
 
 NAME = "toy"

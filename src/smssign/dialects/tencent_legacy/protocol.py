@@ -47,7 +47,7 @@ from smssign.dialects.tencent_legacy.errors import (
     from_core,
 )
 from smssign.dialects.tencent_legacy.provider import CREDENTIAL
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Room for a 5 MB picture in base64 (about 7 MB of text) and the rest of the body."""

@@ -32,7 +32,7 @@ from smssign.dialects.tencent_v3 import auth, params
 from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS
 from smssign.dialects.tencent_v3.errors import TencentError, from_core
 from smssign.dialects.tencent_v3.provider import CREDENTIAL, REGIONS
-from smssign.transport import read_body
+from smssign.web.transport import read_body
 
 MAX_GET_BYTES = 32 * 1024
 MAX_V1_POST_BYTES = 1024 * 1024

@@ -43,7 +43,7 @@ from smssign.dialects.yunpian.errors import (
 )
 from smssign.dialects.yunpian.params import FormValue
 from smssign.dialects.yunpian.provider import CREDENTIAL
-from smssign.transport import parse_off_loop, read_body
+from smssign.web.transport import parse_off_loop, read_body
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Room for one 10 MB licence image in percent-encoded base64 and the other fields."""

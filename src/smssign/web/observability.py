@@ -210,9 +210,9 @@ class TextFormatter(logging.Formatter):
 def log_config(level: str, fmt: str) -> dict[str, Any]:
     """A logging.config dict for uvicorn's `log_config`, applied in every worker too."""
     formatter = (
-        "smssign.observability.JsonFormatter"
+        "smssign.web.observability.JsonFormatter"
         if fmt == "json"
-        else ("smssign.observability.TextFormatter")
+        else ("smssign.web.observability.TextFormatter")
     )
     level = level.upper()
     return {
