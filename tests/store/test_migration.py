@@ -335,3 +335,9 @@ def test_the_migration_goes_back_to_exactly_what_release_0_1_0_stored(tmp_path: 
             assert rows == ROWS[table], table
     finally:
         connection.close()
+
+
+def test_the_migrations_form_one_line() -> None:
+    """Two branches each adding a revision on the same parent leave two heads, and then
+    no database can start; the newest revision must be the only head."""
+    assert migrate.head_revision() is not None
