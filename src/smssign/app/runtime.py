@@ -129,12 +129,14 @@ async def open_runtime(
     providers = providers or default_providers()
     randomness = randomness or SystemRandomness()
     keys = master_keys or load_master_keys(settings.database_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
     redis = _open_redis(settings.redis_url) if settings.redis_url else None
     repository: SqlRepository | None = None
     try:
         await migrate.upgrade(engine)
-        repository = SqlRepository(engine, keys, kinds=providers.kinds)
+        repository = SqlRepository(
+            engine, keys, kinds=providers.kinds, lock_timeout=settings.database_lock_timeout
+        )
         foreign = await repository.unknown_master_key()
         if foreign is not None:
             raise MasterKeyError(

@@ -14,6 +14,17 @@ def database_from_env() -> str:
     return os.environ.get("SMSSIGN_DATABASE_URL") or DEFAULT_DATABASE
 
 
+def lock_timeout_from_env() -> float:
+    """SMSSIGN_DATABASE_LOCK_TIMEOUT, in seconds; 5 when unset."""
+    text = os.environ.get("SMSSIGN_DATABASE_LOCK_TIMEOUT")
+    if not text:
+        return 5.0
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"SMSSIGN_DATABASE_LOCK_TIMEOUT={text!r} is not a positive number")
+    return value
+
+
 def data_dir_from_env() -> Path:
     return Path(os.environ.get("SMSSIGN_DATA_DIR") or "./smssign-data")
 
@@ -44,6 +55,10 @@ class BackofficeSettings:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = field(default_factory=database_from_env)
+    database_lock_timeout: float = field(default_factory=lock_timeout_from_env)
+    """Seconds a write waits for the database's write lock (held by another process, or
+    by the writes queued before it) before it answers the dialect's internal error; the
+    refused write is never applied."""
     data_dir: Path = field(default_factory=data_dir_from_env)
     rate_limits: Mapping[str, str] | None = None
     """Per account and action, keyed `<dialect>:<action>`; None for the defaults each

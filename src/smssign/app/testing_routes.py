@@ -262,7 +262,7 @@ def _reviewer(runtime: Runtime, policy: Policy) -> AutoReviewer:
     from smssign.backoffice.webhooks import render_event
     from smssign.store.backoffice import BackofficeStore
 
-    store = BackofficeStore(runtime.repository.engine, render_event)
+    store = BackofficeStore(runtime.repository.database, render_event)
     return AutoReviewer(policy, runtime.signatures, runtime.repository, store, runtime.clock)
 
 

@@ -67,7 +67,7 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
-    return BackofficeStore(runtime.repository.engine, render_event)
+    return BackofficeStore(runtime.repository.database, render_event)
 
 
 @asynccontextmanager

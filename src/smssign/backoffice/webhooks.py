@@ -7,6 +7,11 @@ and retries failures on a schedule until a 2xx arrives or the schedule runs out.
 attempt is logged. Deliveries are claimed with a lease, so several server processes on
 one database share the work, and a delivery left half-done by a stopped process is taken
 up again once its lease runs out; delivery is therefore at least once.
+
+The rules (which events are sent, the delivery state machine, retries, fairness) are the
+core's, in smssign.core.deliveries; this module holds the wire format and the worker.
+Each delivery is sent by its own task, bounded in all and per account, so one account's
+slow or hanging receiver never holds up another account's deliveries.
 """
 
 from __future__ import annotations
@@ -19,10 +24,8 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +33,17 @@ import orjson
 
 from smssign.core import errors
 from smssign.core.clock import Clock, Randomness
+from smssign.core.deliveries import (
+    Attempt,
+    Claim,
+    Delivery,
+    DeliveryStatus,
+    Fairness,
+    Outcome,
+    RetrySchedule,
+    Webhook,
+    WebhookStore,
+)
 from smssign.core.model import Event
 
 log = logging.getLogger(__name__)
@@ -39,81 +53,6 @@ LONGEST_URL = 2000
 LONGEST_SECRET = 256
 RESPONSE_EXCERPT = 1000
 """Bytes of the receiver's reply kept in the attempt log."""
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    """Every attempt the schedule allowed failed."""
-    CANCELLED = "cancelled"
-    """The webhook was removed before the delivery succeeded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    account_id: int
-    url: str
-    secret: str
-    enabled: bool
-    created_at: float
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    id: int
-    event_id: int
-    account_id: int
-    signature_id: int | None
-    type: str
-    body: str
-    status: DeliveryStatus
-    attempts: int
-    next_attempt_at: float
-    last_status_code: int | None
-    last_error: str
-    created_at: float
-    finished_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    id: int
-    delivery_id: int
-    number: int
-    url: str
-    started_at: float
-    duration: float
-    status_code: int | None
-    error: str
-    response: str
-    delivered: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A delivery leased to one worker, with where and how to send it."""
-
-    delivery: Delivery
-    url: str
-    secret: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one attempt found out."""
-
-    url: str
-    started_at: float
-    duration: float
-    status_code: int | None
-    error: str
-    response: str
-
-    @property
-    def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 # --- the wire format ------------------------------------------------------------------
@@ -176,26 +115,6 @@ def check_secret(secret: str) -> str:
 # --- retries --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySchedule:
-    """When to try again: `delays` after the 1st, 2nd, ... failure, then every `every`
-    seconds, until the next attempt would start more than `give_up_after` after the event.
-    """
-
-    delays: tuple[float, ...] = (60.0, 300.0, 600.0)
-    every: float = 3600.0
-    give_up_after: float = 24 * 3600.0
-
-    def next_attempt(self, failures: int, created_at: float, now: float) -> float | None:
-        """When attempt number `failures + 1` should run, or None to give up."""
-        index = failures - 1
-        delay = self.delays[index] if index < len(self.delays) else self.every
-        at = now + delay
-        if at > created_at + self.give_up_after:
-            return None
-        return at
-
-
 def parse_delays(text: str) -> tuple[float, ...]:
     """`60,300,600` -> (60.0, 300.0, 600.0); each a non-negative number of seconds."""
     delays: list[float] = []
@@ -214,61 +133,6 @@ def parse_delays(text: str) -> tuple[float, ...]:
 
 
 # --- storage and use cases ------------------------------------------------------------
-
-
-class WebhookStore(Protocol):
-    async def set_webhook(
-        self, account_id: int, url: str, secret: str, enabled: bool, at: float
-    ) -> Webhook:
-        """Create or replace; AccountNotFound when the account does not exist."""
-        ...
-
-    async def webhook(self, account_id: int) -> Webhook | None: ...
-
-    async def remove_webhook(self, account_id: int, at: float) -> bool:
-        """Forget the webhook and cancel its unfinished deliveries; False if there was none."""
-        ...
-
-    async def dispatch_events(self, now: float, limit: int) -> int:
-        """Turn undispatched events into deliveries; returns how many events it looked at."""
-        ...
-
-    async def claim_deliveries(
-        self, worker: str, now: float, lease: float, limit: int
-    ) -> list[Claim]: ...
-
-    async def record_attempt(
-        self,
-        claim: Claim,
-        worker: str,
-        outcome: Outcome,
-        next_attempt_at: float | None,
-        at: float,
-    ) -> None:
-        """Log the attempt and move the delivery on: delivered, rescheduled or failed."""
-        ...
-
-    async def release_leases(self, worker: str) -> None: ...
-
-    async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
-        """Schedule a finished or waiting delivery for an attempt now."""
-        ...
-
-    async def delivery(self, delivery_id: int) -> Delivery | None: ...
-
-    async def deliveries(
-        self,
-        *,
-        account_id: int | None = None,
-        signature_id: int | None = None,
-        status: DeliveryStatus | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> list[Delivery]:
-        """Newest first."""
-        ...
-
-    async def attempts(self, delivery_id: int) -> list[Attempt]: ...
 
 
 class WebhookService:
@@ -349,7 +213,13 @@ async def post(client: httpx.AsyncClient, claim: Claim, clock: Clock, timeout: f
 
 
 class DeliveryWorker:
-    """Dispatches new events and sends due deliveries, every `poll_interval` seconds."""
+    """Dispatches new events and sends due deliveries, each in a task of its own.
+
+    At most `concurrency` deliveries are in flight, and at most `per_target` to one
+    account's receiver: a receiver that hangs fills its own slots and nobody else's.
+    Deliveries are claimed only when a slot is free, so a claimed delivery never waits
+    behind another account's.
+    """
 
     def __init__(
         self,
@@ -360,31 +230,37 @@ class DeliveryWorker:
         timeout: float = 10.0,
         poll_interval: float = 0.5,
         batch: int = 10,
+        concurrency: int = 32,
+        per_target: int = 4,
         client: httpx.AsyncClient | None = None,
     ) -> None:
+        """`batch` is the most one claim takes from the store."""
         self.store = store
         self.clock = clock
         self.schedule = schedule
         self.timeout = timeout
         self.poll_interval = poll_interval
         self.batch = batch
+        self.fairness = Fairness(limit=concurrency, per_target=per_target)
         # A lease outlives the slowest attempt, so no two workers send the same one at once.
         self.lease = timeout + 30.0
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
         self._client = client
         self._wake = asyncio.Event()
+        self._sending: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Work until cancelled; leases still held are handed back on the way out."""
+        """Work until cancelled; sends in flight are stopped and their leases handed back
+        on the way out."""
         client = self._client or httpx.AsyncClient(follow_redirects=False, timeout=self.timeout)
         try:
             while True:
                 try:
-                    busy = await self.step(client)
+                    busy = await self.fill(client)
                 except errors.Unavailable as exc:
                     log.warning("webhook worker: store unavailable: %s", exc)
                     busy = False
@@ -393,31 +269,95 @@ class DeliveryWorker:
                     log.exception("webhook worker: unexpected error")
                     busy = False
                 if not busy:
+                    # A finished send wakes us too: its slot may let a waiting one start.
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.poll_interval):
                             await self._wake.wait()
                     self._wake.clear()
         finally:
+            for task in self._sending:
+                task.cancel()
+            if self._sending:
+                await asyncio.gather(*self._sending, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.store.release_leases(self.name))
             if self._client is None:
                 await client.aclose()
 
     async def step(self, client: httpx.AsyncClient) -> bool:
-        """One pass; True when there may be more work right away."""
+        """One pass that waits for the sends it starts (tests drive the worker with it);
+        True when there may be more work right away."""
+        busy = await self.fill(client)
+        await self.settle()
+        return busy
+
+    async def settle(self) -> None:
+        """Wait until no send is in flight."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def fill(self, client: httpx.AsyncClient) -> bool:
+        """Dispatch new events and start a send for each due delivery a slot is free for,
+        without waiting for any; True when there may be more to start right away."""
         dispatched = await self.store.dispatch_events(self.clock.now(), limit=200)
-        claims = await self.store.claim_deliveries(
-            self.name, self.clock.now(), self.lease, self.batch
+        room = self.fairness.room
+        claims = []
+        if room:
+            claims = await self.store.claim_deliveries(
+                self.name,
+                self.clock.now(),
+                self.lease,
+                min(room, self.batch),
+                fairness=self.fairness,
+            )
+        for claim in claims:
+            self._start(client, claim)
+        return dispatched >= 200 or (bool(claims) and self.fairness.room > 0)
+
+    def _start(self, client: httpx.AsyncClient, claim: Claim) -> None:
+        account = claim.delivery.account_id
+        self.fairness.start(account)
+        task = asyncio.create_task(
+            self._attempt(client, claim), name=f"smssign-webhook-{claim.delivery.id}"
         )
-        await asyncio.gather(*(self._attempt(client, claim) for claim in claims))
-        return dispatched >= 200 or len(claims) >= self.batch
+        self._sending.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._sending.discard(task)
+            self.fairness.finish(account)
+            self._wake.set()
+
+        task.add_done_callback(done)
 
     async def _attempt(self, client: httpx.AsyncClient, claim: Claim) -> None:
-        outcome = await post(client, claim, self.clock, self.timeout)
-        now = self.clock.now()
-        next_at = None
-        if not outcome.delivered:
-            next_at = self.schedule.next_attempt(
-                claim.delivery.attempts + 1, claim.delivery.created_at, now
+        try:
+            outcome = await post(client, claim, self.clock, self.timeout)
+            await self.store.record_attempt(
+                claim, self.name, outcome, self.schedule, self.clock.now()
             )
-        await self.store.record_attempt(claim, self.name, outcome, next_at, now)
+        except errors.Unavailable as exc:
+            # The lease runs out and the delivery is tried again: at least once.
+            log.warning("webhook worker: attempt not recorded: %s", exc)
+        except Exception:
+            log.exception("webhook worker: unexpected error in delivery %s", claim.delivery.id)
+
+
+__all__ = [
+    "Attempt",
+    "Claim",
+    "Delivery",
+    "DeliveryStatus",
+    "DeliveryWorker",
+    "Outcome",
+    "RetrySchedule",
+    "Webhook",
+    "WebhookService",
+    "WebhookStore",
+    "check_secret",
+    "check_url",
+    "event_time",
+    "parse_delays",
+    "post",
+    "render_event",
+    "sign",
+]

@@ -1,30 +1,46 @@
 """SQL for the back office: operators, sessions, tokens, webhooks, deliveries, console reads.
 
 Implements `OperatorStore` (smssign.backoffice.operators) and `WebhookStore`
-(smssign.backoffice.webhooks), plus the cross-account reads the console and the admin API
-show. Writes follow the same rules as the main repository: SQLite transactions begin
-IMMEDIATE; PostgreSQL claims due deliveries and undispatched events with FOR UPDATE SKIP
-LOCKED, so several server processes can run the delivery worker on one database.
+(smssign.core.deliveries), plus the cross-account reads the console and the admin API
+show. Writes go through the same `Database` as the main repository (store/database.py):
+one writer per process and one error mapping. PostgreSQL claims due deliveries and
+undispatched events with FOR UPDATE SKIP LOCKED, so several server processes can run the
+delivery worker on one database. Which events are delivered and how a delivery moves on
+are the core's rules (smssign.core.deliveries); here they are only read and written.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from smssign.backoffice.operators import Gate, LockoutPolicy, Operator, OperatorSession, Token
-from smssign.backoffice.webhooks import Attempt, Claim, Delivery, DeliveryStatus, Outcome, Webhook
+from smssign.core import deliveries as rules
 from smssign.core import errors
+from smssign.core.deliveries import (
+    Attempt,
+    Claim,
+    Delivery,
+    DeliveryState,
+    DeliveryStatus,
+    Fairness,
+    Lease,
+    Outcome,
+    RetrySchedule,
+    Webhook,
+)
 from smssign.core.model import Event, Subject
 from smssign.store import tables as t
+from smssign.store.database import Database
 from smssign.store.records import Record, RecordReads, SignatureRecord
 from smssign.store.reviewables import event_of
+from smssign.store.sqlite_direct import Executor
 
 MAX_ID = 2**63 - 1
 
@@ -85,37 +101,76 @@ def _event(row: Row[Any]) -> Event:
     return event_of(row)
 
 
+def _state(row: Row[Any]) -> DeliveryState:
+    m = row._mapping
+    holder, until = m["leased_by"], m["lease_until"]
+    return DeliveryState(
+        status=DeliveryStatus(m["status"]),
+        attempts=m["attempts"],
+        next_attempt_at=m["next_attempt_at"],
+        lease=Lease(holder, until) if holder is not None and until is not None else None,
+        last_status_code=m["last_status_code"],
+        last_error=m["last_error"],
+        finished_at=m["finished_at"],
+    )
+
+
+def _state_values(state: DeliveryState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "attempts": state.attempts,
+        "next_attempt_at": state.next_attempt_at,
+        "leased_by": state.lease.holder if state.lease else None,
+        "lease_until": state.lease.until if state.lease else None,
+        "last_status_code": state.last_status_code,
+        "last_error": state.last_error,
+        "finished_at": state.finished_at,
+    }
+
+
+_STATE_COLUMNS = (
+    t.deliveries.c.id,
+    t.deliveries.c.status,
+    t.deliveries.c.attempts,
+    t.deliveries.c.next_attempt_at,
+    t.deliveries.c.leased_by,
+    t.deliveries.c.lease_until,
+    t.deliveries.c.last_status_code,
+    t.deliveries.c.last_error,
+    t.deliveries.c.finished_at,
+)
+# The columns set are the parameters' other keys (those of `_state_values`).
+_SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
+
+
 class BackofficeStore(RecordReads):
-    """One engine, shared with the main repository."""
+    """Shares the main repository's Database (its writer), found by engine."""
 
-    def __init__(self, engine: AsyncEngine, render_event: Callable[[Event], str]) -> None:
-        self.engine = engine
+    def __init__(
+        self, database: Database | AsyncEngine, render_event: Callable[[Event], str]
+    ) -> None:
+        self.database = database if isinstance(database, Database) else Database.of(database)
+        self.engine = self.database.engine
         self.render_event = render_event
-        self.row_locks = engine.dialect.name != "sqlite"
+        self.row_locks = self.database.row_locks
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(smssign_write=True)
-                async with conn.begin():
-                    yield conn
-        except (errors.SmssignError, IntegrityError):
-            raise
-        except DBAPIError as exc:
-            raise errors.Unavailable(str(exc.orig)) from exc
-        except OSError as exc:
-            raise errors.Unavailable(str(exc)) from exc
+    def _write(self) -> AbstractAsyncContextManager[Executor]:
+        return self.database.write()
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise errors.Unavailable(str(exc.orig)) from exc
-        except OSError as exc:
-            raise errors.Unavailable(str(exc)) from exc
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.database.query()
+
+    async def _save_states(
+        self, conn: Executor, changes: Sequence[tuple[int, DeliveryState, DeliveryState]]
+    ) -> None:
+        """Persist each (id, before, after) whose state changed."""
+        rows = [
+            {"where_id": delivery_id, **_state_values(after)}
+            for delivery_id, before, after in changes
+            if after != before
+        ]
+        if rows:
+            await conn.execute(_SAVE_STATE, rows)
 
     # --- keys -----------------------------------------------------------------------
 
@@ -196,7 +251,7 @@ class BackofficeStore(RecordReads):
             )
 
     @staticmethod
-    async def _end_sessions(conn: AsyncConnection, operator_id: int, at: float) -> None:
+    async def _end_sessions(conn: Executor, operator_id: int, at: float) -> None:
         s = t.operator_sessions.c
         await conn.execute(
             update(t.operator_sessions)
@@ -344,7 +399,7 @@ class BackofficeStore(RecordReads):
                 .values(revoked_at=at)
             )
             row = (await conn.execute(self._tokens_query().where(k.id == token_id))).first()
-        return Token(*row) if row else None
+        return Token(*tuple(row)) if row else None
 
     # --- webhooks -------------------------------------------------------------------
 
@@ -396,15 +451,14 @@ class BackofficeStore(RecordReads):
             )
             if result.rowcount == 0:
                 return False
-            await conn.execute(
-                update(t.deliveries)
-                .where(d.account_id == account_id, d.status == DeliveryStatus.PENDING.value)
-                .values(
-                    status=DeliveryStatus.CANCELLED.value,
-                    finished_at=at,
-                    lease_until=None,
-                    leased_by=None,
-                )
+            query = select(*_STATE_COLUMNS).where(
+                d.account_id == account_id, d.status == rules.CLAIMABLE.value
+            )
+            if self.row_locks:
+                query = query.with_for_update()
+            states = [(r.id, _state(r)) for r in (await conn.execute(query)).all()]
+            await self._save_states(
+                conn, [(i, state, rules.cancelled(state, at)) for i, state in states]
             )
         return True
 
@@ -433,30 +487,20 @@ class BackofficeStore(RecordReads):
                     ).all()
                 )
             }
-            rows = []
-            for event in events:
-                hook = hooks.get(event.account_id)
-                # Only events after the webhook was first set, and none while it is switched off.
-                if hook is None or not hook.enabled or event.created_at < hook.created_at:
-                    continue
-                rows.append(
-                    {
-                        "event_id": event.id,
-                        "account_id": event.account_id,
-                        "signature_id": event.signature_id,
-                        "type": event.type.value,
-                        "body": self.render_event(event),
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "lease_until": None,
-                        "leased_by": None,
-                        "last_status_code": None,
-                        "last_error": "",
-                        "created_at": event.created_at,
-                        "finished_at": None,
-                    }
-                )
+            first = _state_values(rules.dispatched(now))
+            rows = [
+                {
+                    "event_id": event.id,
+                    "account_id": event.account_id,
+                    "signature_id": event.signature_id,
+                    "type": event.type.value,
+                    "body": self.render_event(event),
+                    "created_at": event.created_at,
+                    **first,
+                }
+                for event in events
+                if rules.dispatches(hooks.get(event.account_id), event.created_at)
+            ]
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
             await conn.execute(
@@ -466,39 +510,53 @@ class BackofficeStore(RecordReads):
             )
         return len(events)
 
-    def _due(self, now: float) -> Any:
+    def _due(self, now: float, skip: frozenset[int]) -> Any:
+        """The deliveries `rules.is_due` allows, of accounts with an enabled webhook."""
         d = t.deliveries.c
         w = t.webhooks.c
-        return (
+        query = (
             select(t.deliveries, w.url, w.secret)
             .join(t.webhooks, w.account_id == d.account_id)
             .where(
-                d.status == DeliveryStatus.PENDING.value,
+                d.status == rules.CLAIMABLE.value,
                 d.next_attempt_at <= now,
                 or_(d.lease_until.is_(None), d.lease_until < now),
                 w.enabled,
             )
             .order_by(d.next_attempt_at, d.id)
         )
+        if skip:
+            query = query.where(d.account_id.not_in(sorted(skip)))
+        return query
 
     async def claim_deliveries(
-        self, worker: str, now: float, lease: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease: float,
+        limit: int,
+        *,
+        fairness: Fairness | None = None,
     ) -> list[Claim]:
+        skip = fairness.full() if fairness is not None else frozenset()
         async with self._read() as conn:
-            if (await conn.execute(self._due(now).limit(1))).first() is None:
+            if (await conn.execute(self._due(now, skip).limit(1))).first() is None:
                 return []
+        held = rules.lease(worker, now, lease)
         async with self._write() as conn:
-            query = self._due(now).limit(limit)
+            query = self._due(now, skip).limit(limit)
             if self.row_locks:
                 query = query.with_for_update(skip_locked=True, of=t.deliveries)
             rows = (await conn.execute(query)).all()
-            if not rows:
-                return []
             claims = [Claim(_delivery(r), r._mapping["url"], r._mapping["secret"]) for r in rows]
+            if fairness is not None:
+                claims = fairness.choose(claims)
+            if not claims:
+                return []
             await conn.execute(
                 update(t.deliveries)
                 .where(t.deliveries.c.id.in_([c.delivery.id for c in claims]))
-                .values(lease_until=now + lease, leased_by=worker)
+                .values(lease_until=held.until, leased_by=held.holder)
             )
         return claims
 
@@ -507,24 +565,24 @@ class BackofficeStore(RecordReads):
         claim: Claim,
         worker: str,
         outcome: Outcome,
-        next_attempt_at: float | None,
+        schedule: RetrySchedule,
         at: float,
     ) -> None:
         d = t.deliveries.c
         delivery = claim.delivery
         async with self._write() as conn:
-            current = (
-                await conn.execute(
-                    select(d.attempts, d.status, d.leased_by).where(d.id == delivery.id)
-                )
-            ).first()
-            if current is None:
+            query = select(*_STATE_COLUMNS).where(d.id == delivery.id)
+            if self.row_locks:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            if row is None:
                 return
-            number = current.attempts + 1
+            before = _state(row)
+            after = rules.attempted(before, worker, outcome, schedule, delivery.created_at, at)
             await conn.execute(
                 insert(t.delivery_attempts).values(
                     delivery_id=delivery.id,
-                    number=number,
+                    number=after.attempts,
                     url=outcome.url,
                     started_at=outcome.started_at,
                     duration=outcome.duration,
@@ -534,39 +592,17 @@ class BackofficeStore(RecordReads):
                     delivered=outcome.delivered,
                 )
             )
-            values: dict[str, Any] = {
-                "attempts": number,
-                "last_status_code": outcome.status_code,
-                "last_error": outcome.error,
-            }
-            still_ours = (
-                current.status == DeliveryStatus.PENDING.value and current.leased_by == worker
-            )
-            if outcome.delivered and current.status != DeliveryStatus.DELIVERED.value:
-                values.update(
-                    status=DeliveryStatus.DELIVERED.value,
-                    finished_at=at,
-                    lease_until=None,
-                    leased_by=None,
-                )
-            elif still_ours and next_attempt_at is None:
-                values.update(
-                    status=DeliveryStatus.FAILED.value,
-                    finished_at=at,
-                    lease_until=None,
-                    leased_by=None,
-                )
-            elif still_ours and next_attempt_at is not None:
-                values.update(next_attempt_at=next_attempt_at, lease_until=None, leased_by=None)
-            await conn.execute(update(t.deliveries).where(d.id == delivery.id).values(**values))
+            await self._save_states(conn, [(delivery.id, before, after)])
 
     async def release_leases(self, worker: str) -> None:
         d = t.deliveries.c
         async with self._write() as conn:
-            await conn.execute(
-                update(t.deliveries)
-                .where(d.leased_by == worker)
-                .values(lease_until=None, leased_by=None)
+            query = select(*_STATE_COLUMNS).where(d.leased_by == worker)
+            if self.row_locks:
+                query = query.with_for_update()
+            states = [(r.id, _state(r)) for r in (await conn.execute(query)).all()]
+            await self._save_states(
+                conn, [(i, state, rules.released(state, worker)) for i, state in states]
             )
 
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
@@ -574,7 +610,10 @@ class BackofficeStore(RecordReads):
         if not 0 < delivery_id <= MAX_ID:
             raise errors.NotFound(f"no delivery {delivery_id}")
         async with self._write() as conn:
-            row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).first()
+            query = select(t.deliveries).where(d.id == delivery_id)
+            if self.row_locks:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
             if row is None:
                 raise errors.NotFound(f"no delivery {delivery_id}")
             hook = (
@@ -584,14 +623,9 @@ class BackofficeStore(RecordReads):
                     )
                 )
             ).first()
-            if hook is None:
-                raise errors.InvalidSubmission("delivery", "the account has no webhook any more")
-            # One more attempt now; if it fails after the schedule ran out, it fails again.
-            await conn.execute(
-                update(t.deliveries)
-                .where(d.id == delivery_id)
-                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, finished_at=None)
-            )
+            before = _state(row)
+            after = rules.retried(before, now, has_webhook=hook is not None)
+            await self._save_states(conn, [(delivery_id, before, after)])
             row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).one()
         return _delivery(row)
 

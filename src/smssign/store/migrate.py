@@ -78,6 +78,9 @@ async def upgrade(engine: AsyncEngine) -> None:
         conn = await conn.execution_options(smssign_write=True)
         async with conn.begin():
             if conn.dialect.name == "postgresql":
-                # Nodes starting together take turns; the lock ends with the transaction.
+                # Nodes starting together take turns, however long a migration takes (the
+                # sessions' lock_timeout bounds requests, not this); the lock ends with
+                # the transaction.
+                await conn.execute(text("SET LOCAL lock_timeout = 0"))
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             await conn.run_sync(run)

@@ -9,16 +9,14 @@ round trips (see store/sqlite_direct.py). PostgreSQL takes row locks with SELECT
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     and_,
     bindparam,
-    event,
     func,
     insert,
     not_,
@@ -26,12 +24,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import Connection, Engine, Row
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smssign.core import errors
 from smssign.core.model import (
@@ -43,6 +38,12 @@ from smssign.core.model import (
 )
 from smssign.core.providers import DIGEST_PREFIX, CredentialKind, is_key_digest
 from smssign.store import tables as t
+from smssign.store.database import (
+    DEFAULT_LOCK_TIMEOUT,
+    Database,
+    async_url,
+    create_engine,
+)
 from smssign.store.keyring import (
     SEALED_PREFIX,
     MasterKey,
@@ -55,7 +56,7 @@ from smssign.store.reviewables import (
     ReviewReads,
     ReviewWrites,
 )
-from smssign.store.sqlite_direct import BUSY_TIMEOUT_MS, Executor, SqliteDirect
+from smssign.store.sqlite_direct import Executor
 
 DEFAULT_QUOTA = 100
 
@@ -72,93 +73,6 @@ class Resealed:
     """Secrets that were under the current key already."""
     unreadable: tuple[int, ...]
     """Credential ids whose secret no known master key opens; left as they were."""
-
-
-def async_url(url: str) -> str:
-    """Accept URLs as users write them and pick the async driver underneath."""
-    if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    return url
-
-
-def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def create_engine(url: str, *, autocommit: bool = False) -> AsyncEngine:
-    """`autocommit` (PostgreSQL only) gives connections that run each statement on its
-    own, without BEGIN and ROLLBACK: SqlRepository reads through such an engine."""
-    url = async_url(url)
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
-    if url.startswith("sqlite+aiosqlite://"):
-        memory = url.endswith(":memory:") or url.endswith("://") or "mode=memory" in url
-        if memory:
-            kwargs["poolclass"] = StaticPool
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine.sync_engine, memory=memory)
-        return engine
-    # Bounded waits: a database that is down or restarting must give the caller an error
-    # reply within seconds, never a request that hangs (pre-ping drops dead connections).
-    kwargs["connect_args"] = {"timeout": 5, "command_timeout": 30}
-    if autocommit:
-        kwargs["isolation_level"] = "AUTOCOMMIT"
-    # A fixed pool without overflow: an overflow connection is closed when returned, so
-    # under load every request paid for a new connection (TCP, TLS attempt, login);
-    # waiting a moment for a pooled one is far cheaper.
-    return create_async_engine(
-        url, pool_pre_ping=True, pool_timeout=10, pool_size=10, max_overflow=0, **kwargs
-    )
-
-
-def _configure_sqlite(
-    engine: Engine, *, memory: bool, direct: bool = False, query_only: bool = False
-) -> None:
-    """Pragmas on every new connection. `direct` engines leave beginning transactions to
-    their caller (SqliteDirect); `query_only` connections refuse writes."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's begin event decide how transactions start (see below).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        if query_only:
-            cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    if direct:
-        return
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("smssign_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _direct(engine: AsyncEngine) -> SqliteDirect | None:
-    """A synchronous engine on the same SQLite file, configured alike (not for :memory:,
-    whose single shared connection only the async engine holds)."""
-    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool):
-        return None
-    engines = []
-    for reader in (False, True):
-        sync = create_sync_engine(
-            engine.url.set(drivername="sqlite"),
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-            connect_args={"timeout": 30, "check_same_thread": False},
-        )
-        _configure_sqlite(sync, memory=False, direct=True, query_only=reader)
-        engines.append(sync)
-    return SqliteDirect(writer=engines[0], reader=engines[1])
 
 
 def _account(row: Row[Any]) -> Account:
@@ -326,50 +240,26 @@ class SqlRepository(ReviewReads):
         keys: MasterKeys | None = None,
         *,
         kinds: Sequence[CredentialKind] = (),
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         """`keys` seal credential secrets; without them a key is made up for this object
         only, which suits a throwaway database and nothing else. `kinds` say how each
-        credential kind is kept at rest (the provider registry's)."""
+        credential kind is kept at rest (the provider registry's). `lock_timeout` bounds
+        each write's wait for the database's write lock."""
         self.engine = engine
         self.kinds: Mapping[str, CredentialKind] = {kind.name: kind for kind in kinds}
-        self.row_locks = engine.dialect.name != "sqlite"
         self.keys = keys or MasterKeys(MasterKey.generate())
-        self.direct = _direct(engine)
-        """A SQLite file's statements without thread round trips; None otherwise."""
-        self.reads = (
-            create_engine(engine.url.render_as_string(hide_password=False), autocommit=True)
-            if engine.dialect.name == "postgresql"
-            else None
-        )
-        """PostgreSQL reads without BEGIN/ROLLBACK: two round trips fewer per read, and
-        under READ COMMITTED a read transaction gave no more consistency than this."""
+        self.database = Database.of(engine, lock_timeout=lock_timeout)
+        """The one write path of this process, shared with the back office's store."""
+        self.row_locks = self.database.row_locks
 
     async def close(self) -> None:
-        if self.direct is not None:
-            self.direct.dispose()
-        if self.reads is not None:
-            await self.reads.dispose()
-        await self.engine.dispose()
+        await self.database.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
-        try:
-            if self.direct is not None:
-                async with self.direct.write() as direct:
-                    yield SqlTransaction(direct, row_locks=False, keys=self.keys, kinds=self.kinds)
-                return
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(smssign_write=True)
-                async with conn.begin():
-                    yield SqlTransaction(
-                        conn, row_locks=self.row_locks, keys=self.keys, kinds=self.kinds
-                    )
-        except (errors.SmssignError, IntegrityError):
-            raise
-        except DBAPIError as exc:
-            raise errors.Unavailable(str(exc.orig)) from exc
-        except (OSError, PoolTimeout) as exc:
-            raise errors.Unavailable(str(exc)) from exc
+        async with self.database.write() as conn:
+            yield SqlTransaction(conn, row_locks=self.row_locks, keys=self.keys, kinds=self.kinds)
 
     account_transaction = transaction
 
@@ -379,19 +269,8 @@ class SqlRepository(ReviewReads):
         async with self._read() as conn:
             yield SqlTransaction(conn, row_locks=False, keys=self.keys)
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Executor]:
-        try:
-            if self.direct is not None:
-                with self.direct.read() as direct:
-                    yield direct
-                return
-            async with (self.reads or self.engine).connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise errors.Unavailable(str(exc.orig)) from exc
-        except (OSError, PoolTimeout) as exc:
-            raise errors.Unavailable(str(exc)) from exc
+    def _read(self) -> AbstractAsyncContextManager[Executor]:
+        return self.database.read()
 
     async def authenticate(self, dialect: str, key_id: str) -> tuple[Credential, Account] | None:
         """Bearer keys are looked up by their hash; the secret comes back unsealed."""

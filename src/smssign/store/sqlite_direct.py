@@ -17,6 +17,11 @@ an asyncio.Lock instead of on SQLite's busy handler, which polls in sleeps of up
 100 ms and gave writes a long latency tail; so BEGIN IMMEDIATE normally gets the lock at
 once, and only waits, on a thread, while another process (the CLI, another worker)
 holds it. COMMIT, which waits for fsync, always runs on a thread.
+
+Every write has one deadline, counted from when it asks: the wait in this process's
+queue and the wait for another process's lock together stay within it. A write that
+misses it raises WriteLockTimeout before it has run a statement, so it is never applied
+later: nothing of it stays queued once its caller has been told it failed.
 """
 
 from __future__ import annotations
@@ -37,7 +42,11 @@ from sqlalchemy.sql.base import Executable
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
-"""How long a statement waits for another process's lock before failing."""
+"""How long a statement other than a write's BEGIN waits for another process's lock."""
+
+
+class WriteLockTimeout(Exception):
+    """A write did not get the database's write lock before its deadline; it ran nothing."""
 
 
 class Executor(Protocol):
@@ -70,6 +79,10 @@ async def _in_thread(call: Callable[[], T]) -> T:
         with contextlib.suppress(BaseException):
             await task
         raise
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqliteDirect:
@@ -142,19 +155,33 @@ class SqliteDirect:
                 self._drop("reader", conn)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[DirectConnection]:
-        """A write transaction; only waiting for another process's lock, and COMMIT
-        (fsync), leave the event loop."""
-        async with self._write_lock():
+    async def write(self, timeout: float) -> AsyncIterator[DirectConnection]:
+        """A write transaction that starts within `timeout` seconds or not at all; only
+        waiting for another process's lock, and COMMIT (fsync), leave the event loop."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        lock = self._write_lock()
+        try:
+            async with asyncio.timeout_at(deadline):
+                await lock.acquire()
+        except TimeoutError:
+            raise WriteLockTimeout(f"queued for the write lock for {timeout:g} s") from None
+        try:
             conn = self._persistent("writer")
             raw: Any = conn.connection.driver_connection
             try:
                 if raw.in_transaction:
                     raw.rollback()  # left open by a cancelled writer
-                await self._begin_immediate(raw)
+                await self._begin_immediate(raw, deadline - loop.time(), timeout)
             except sqlite3.Error as exc:
                 self._drop("writer", conn)
                 raise DBAPIError("BEGIN IMMEDIATE", None, exc) from exc
+            except BaseException:
+                # Cancelled while BEGIN ran on its thread: give the lock back at once.
+                if raw.in_transaction:
+                    with contextlib.suppress(Exception):
+                        raw.rollback()
+                raise
             try:
                 yield DirectConnection(conn)
             except BaseException:
@@ -169,21 +196,35 @@ class SqliteDirect:
                 with contextlib.suppress(Exception):
                     raw.rollback()
                 raise DBAPIError("COMMIT", None, exc) from exc
+        finally:
+            lock.release()
 
     @staticmethod
-    async def _begin_immediate(raw: Any) -> None:
+    async def _begin_immediate(raw: Any, remaining: float, timeout: float) -> None:
         # Writers of this process are queued already, so the write lock is normally free
-        # and taken at once. Only when another process holds it do we wait, on a thread.
+        # and taken at once. Only when another process holds it do we wait, on a thread,
+        # and no longer than what is left of this write's deadline.
         raw.execute("PRAGMA busy_timeout=0")
         try:
-            raw.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if remaining <= 0:
+                    raise WriteLockTimeout(f"no write lock within {timeout:g} s") from exc
+            raw.execute(f"PRAGMA busy_timeout={max(1, int(remaining * 1000))}")
+            try:
+                await _in_thread(lambda: raw.execute("BEGIN IMMEDIATE"))
+            except sqlite3.OperationalError as exc:
+                if _busy(exc):
+                    raise WriteLockTimeout(
+                        f"another process held the write lock for {timeout:g} s"
+                    ) from exc
                 raise
         finally:
             raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await _in_thread(lambda: raw.execute("BEGIN IMMEDIATE"))
 
     def dispose(self) -> None:
         with self._opened_lock:

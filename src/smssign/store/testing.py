@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smssign.core.providers import CredentialKind
 from smssign.store import tables as t
+from smssign.store.database import Database
 
 KEPT = frozenset({"server_keys"})
 """Server configuration, not test state: the console's cookie key survives a reset."""
@@ -38,25 +39,26 @@ def _with_signature_id(row: dict[str, Any]) -> dict[str, Any]:
 async def erase(engine: AsyncEngine) -> None:
     """Delete every row of every smssign table but `KEPT`, in one transaction.
 
-    Ids start again from 1 afterwards, as on a fresh database.
+    Ids start again from 1 afterwards, as on a fresh database. Written through the
+    process's one writer (store/database.py), like every other write.
     """
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(smssign_write=True)
-        async with conn.begin():
-            present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
-            doomed = [
-                table
-                for table in reversed(t.metadata.sorted_tables)
-                if table.name in present and table.name not in KEPT
-            ]
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in doomed)
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-                return
-            for table in doomed:
-                await conn.execute(delete(table))
-            if "sqlite_sequence" in present:
-                await conn.execute(text("DELETE FROM sqlite_sequence"))
+    database = Database.of(engine)
+    async with database.query() as conn:
+        present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    doomed = [
+        table
+        for table in reversed(t.metadata.sorted_tables)
+        if table.name in present and table.name not in KEPT
+    ]
+    async with database.write() as writer:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in doomed)
+            await writer.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        for table in doomed:
+            await writer.execute(delete(table))
+        if "sqlite_sequence" in present:
+            await writer.execute(text("DELETE FROM sqlite_sequence"))
 
 
 async def dump(
