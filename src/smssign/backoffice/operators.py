@@ -1,9 +1,9 @@
 """Operators: the people who review signatures, their console sessions and API tokens.
 
-The rules live here; storage is behind `OperatorStore`. Passwords are argon2id hashes,
-computed on their own bounded executor (`smssign.backoffice.passwords`). A name is
-locked for a while after repeated failed logins, and the lock applies to unknown names
-too, so the login form tells nobody which operators exist; a client address that fails
+The rules live here; storage is behind `OperatorStore` (smssign.core.operators).
+Passwords are argon2id hashes, computed on their own bounded executor
+(`smssign.backoffice.passwords`). A name is locked for a while after repeated failed
+logins, and the lock applies to unknown names too, so the login form tells nobody which operators exist; a client address that fails
 too often is held back the same way. Each attempt takes its place in the failure count
 *before* its password is checked, in one transaction, so a burst of concurrent guesses
 gets no more checks than the policy allows. Session and API tokens are random and only
@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from enum import Enum
-from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +23,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from smssign.backoffice.passwords import HashingBusy, PasswordHashing
 from smssign.core import errors
 from smssign.core.clock import Clock, Randomness
+from smssign.core.operators import (
+    Gate,
+    LockoutPolicy,
+    Operator,
+    OperatorSession,
+    OperatorStore,
+    Token,
+)
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RESERVED_NAMES = frozenset({"auto-review", "cli", "operator", "system"})
@@ -34,60 +39,6 @@ SHORTEST_PASSWORD = 8
 LONGEST_PASSWORD = 1024
 TOKEN_PREFIX = "smssign_"
 LONGEST_TOKEN_LIFE_DAYS = 3650
-
-
-@dataclass(frozen=True, slots=True)
-class Operator:
-    id: int
-    name: str
-    created_at: float
-    disabled_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OperatorSession:
-    """A logged-in console visitor."""
-
-    id: int
-    operator: Operator
-    created_at: float
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """An admin API token as `smssign operators tokens` lists it (never the secret)."""
-
-    id: int
-    operator: str
-    label: str
-    created_at: float
-    expires_at: float | None
-    revoked_at: float | None
-
-    def state(self, now: float) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
-
-
-@dataclass(frozen=True, slots=True)
-class LockoutPolicy:
-    max_failures: int = 5
-    """Failed logins within `window` seconds that lock the name."""
-    window: float = 15 * 60.0
-    max_failures_per_address: int = 20
-    """Failed logins within `window` from one client address, whatever the names."""
-
-
-class Gate(Enum):
-    """What the failure count says about a login attempt before its password is checked."""
-
-    OPEN = "open"
-    NAME_LOCKED = "name_locked"
-    ADDRESS_LOCKED = "address_locked"
 
 
 _REFUSALS = {
@@ -105,69 +56,6 @@ class LoginRefused(errors.SmssignError):
             or ("too many failed logins; try again later" if locked else "wrong name or password")
         )
         self.locked = locked
-
-
-class OperatorStore(Protocol):
-    async def insert_operator(self, name: str, password_hash: str, at: float) -> Operator:
-        """Raises Conflict when the name is taken."""
-        ...
-
-    async def operator_named(self, name: str) -> tuple[Operator, str] | None:
-        """The operator and its password hash."""
-        ...
-
-    async def operators(self) -> list[Operator]: ...
-
-    async def set_password(
-        self, operator_id: int, password_hash: str, *, end_sessions_at: float | None
-    ) -> None:
-        """With `end_sessions_at`, the operator's open sessions end in the same transaction."""
-        ...
-
-    async def disable_operator(self, operator_id: int, at: float) -> None:
-        """Disabled, its sessions ended and its tokens revoked, in one transaction."""
-        ...
-
-    async def enable_operator(self, operator_id: int) -> None: ...
-
-    async def count_login_failures(self, name: str, since: float) -> int: ...
-
-    async def open_login_attempt(
-        self, name: str, address: str | None, at: float, since: float, policy: LockoutPolicy
-    ) -> Gate:
-        """Atomically: the gate, and when it is open a failure recorded for this attempt."""
-        ...
-
-    async def clear_login_failures(self, name: str) -> None: ...
-
-    async def insert_session(
-        self, operator_id: int, token_hash: str, at: float, expires_at: float
-    ) -> int: ...
-
-    async def session(self, token_hash: str, now: float) -> OperatorSession | None:
-        """The unexpired, unrevoked session of an enabled operator."""
-        ...
-
-    async def revoke_session(self, token_hash: str, at: float) -> None: ...
-
-    async def insert_token(
-        self,
-        operator_id: int,
-        token_hash: str,
-        label: str,
-        at: float,
-        expires_at: float | None,
-    ) -> int: ...
-
-    async def token_operator(self, token_hash: str, now: float) -> Operator | None:
-        """The enabled operator holding this unrevoked, unexpired token."""
-        ...
-
-    async def tokens(self, operator_id: int) -> list[Token]: ...
-
-    async def revoke_token(self, token_id: int, at: float) -> Token | None:
-        """The token after revoking it (unchanged if it was revoked already)."""
-        ...
 
 
 def token_hash(token: str) -> str:
@@ -350,3 +238,15 @@ class OperatorService:
         if self._decoy is None:
             self._decoy = await self._hash(self.randomness.token(16))
         return self._decoy
+
+
+__all__ = [
+    "Gate",
+    "LockoutPolicy",
+    "LoginRefused",
+    "Operator",
+    "OperatorService",
+    "OperatorSession",
+    "OperatorStore",
+    "Token",
+]

@@ -20,7 +20,6 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from smssign.backoffice.operators import Gate, LockoutPolicy, Operator, OperatorSession, Token
 from smssign.core import deliveries as rules
 from smssign.core import errors
 from smssign.core.deliveries import (
@@ -36,6 +35,7 @@ from smssign.core.deliveries import (
     Webhook,
 )
 from smssign.core.model import Event, Subject
+from smssign.core.operators import Gate, LockoutPolicy, Operator, OperatorSession, Token
 from smssign.store import tables as t
 from smssign.store.database import Database
 from smssign.store.records import Record, RecordReads, SignatureRecord
