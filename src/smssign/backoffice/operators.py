@@ -3,13 +3,13 @@
 The rules live here; storage is behind `OperatorStore` (smssign.core.operators).
 Passwords are argon2id hashes, computed on their own bounded executor
 (`smssign.backoffice.passwords`). A name is locked for a while after repeated failed
-logins, and the lock applies to unknown names too, so the login form tells nobody which operators exist; a client address that fails
-too often is held back the same way. Each attempt takes its place in the failure count
-*before* its password is checked, in one transaction, so a burst of concurrent guesses
-gets no more checks than the policy allows. Session and API tokens are random and only
-their sha256 is stored. A password change ends the operator's sessions; disabling an
-operator ends its sessions and revokes its tokens; tokens may expire and may be revoked
-one by one.
+logins, and the lock applies to unknown names too, so the login form tells nobody
+which operators exist; a client address that fails too often is held back the same
+way. Each attempt takes its place in the failure count *before* its password is
+checked, in one transaction, so a burst of concurrent guesses gets no more checks than
+the policy allows. Session and API tokens are random and only their sha256 is stored.
+A password change ends the operator's sessions; disabling an operator ends its sessions
+and revokes its tokens; tokens may expire and may be revoked one by one.
 """
 
 from __future__ import annotations
