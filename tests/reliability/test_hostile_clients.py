@@ -236,12 +236,12 @@ def test_api_latency_under_attack_stays_within_three_times(
     victim = node.create_account()
     attacker = node.create_account()
     sign_ids = add_signatures(node, victim["id"], [f"受害者{NUMERALS[i]}" for i in range(4)])
-    set_webhook(node, attacker["id"], hanging_receiver)
-    # Events for the hanging receiver: each delivery waits out the webhook timeout.
-    add_signatures(node, attacker["id"], [f"攻击者{numerals(n)}" for n in range(30)])
-
     asyncio.run(phase(node, victim, sign_ids, 2.0, attack=False))  # warm up
     calm = asyncio.run(phase(node, victim, sign_ids, BASELINE_SECONDS, attack=False))
+    # Only now the other tenant's hanging receiver, with events queued for it: each
+    # delivery waits out the webhook timeout.
+    set_webhook(node, attacker["id"], hanging_receiver)
+    add_signatures(node, attacker["id"], [f"攻击者{numerals(n)}" for n in range(30)])
     stormy = asyncio.run(phase(node, victim, sign_ids, ATTACK_SECONDS, attack=True))
 
     ratio = p99(stormy.api) / p99(calm.api)
