@@ -15,14 +15,14 @@ from smssign.core import errors, images
 from smssign.core.access import Access
 from smssign.core.accounts import AccountService
 from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
-from smssign.core.ports import BlobStore, SweepableBlobs
+from smssign.core.ports import BlobStore, RateLimiter, ReplayCache, SweepableBlobs
 from smssign.core.providers import Providers
 from smssign.core.review import Reviews
 from smssign.core.service import SignatureService
 from smssign.store import migrate
 from smssign.store.keyring import MasterKeyError, MasterKeys, load_master_keys
 from smssign.store.ratelimit import RateLimits, redis_storage
-from smssign.store.replays import MemoryReplays, RedisReplays, ReplayCache
+from smssign.store.replays import MemoryReplays, RedisReplays
 from smssign.store.repository import SqlRepository, create_engine
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Runtime:
     blobs: BlobStore
     signatures: SignatureService
     accounts: AccountService
-    rate_limits: RateLimits
+    rate_limits: RateLimiter
     clock: Clock
     randomness: Randomness
     replays: ReplayCache

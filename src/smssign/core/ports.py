@@ -222,3 +222,29 @@ class ImageReferences(Protocol):
     """Which image digests the stored rows still name (for the orphan sweep)."""
 
     async def referenced_digests(self) -> set[str]: ...
+
+
+class RateLimiter(Protocol):
+    """Per-account call limits, shared across nodes when a Redis is configured."""
+
+    async def allow(self, dialect_action: str, account_id: int) -> bool:
+        """True, and counted, if the account may call the action now."""
+        ...
+
+    async def reset(self) -> None:
+        """Forget every count (test setups)."""
+        ...
+
+
+class ReplayCache(Protocol):
+    async def first_use(self, scope: str, token: tuple[str, ...], expires_at: float) -> bool:
+        """Record `token` until `expires_at` (unix seconds); False if it was recorded already.
+
+        `scope` names the dialect so that two dialects' tokens never collide. Raises
+        errors.Unavailable when the shared store cannot be reached.
+        """
+        ...
+
+    async def ping(self) -> None:
+        """Raise errors.Unavailable unless the cache answers."""
+        ...

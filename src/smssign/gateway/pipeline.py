@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from smssign.core import errors as core
 from smssign.core.clock import Clock, Randomness
+from smssign.core.ports import RateLimiter, ReplayCache
 from smssign.dialects.protocol import (
     Call,
     Check,
@@ -36,18 +37,6 @@ from smssign.web.transport import client_ip
 log = logging.getLogger(__name__)
 
 
-class RateLimiter(Protocol):
-    async def allow(self, dialect_action: str, account_id: int) -> bool:
-        """True, and counted, if the account may call the action now."""
-        ...
-
-
-class Replays(Protocol):
-    async def first_use(self, scope: str, token: tuple[str, ...], expires_at: float) -> bool:
-        """Record the token until `expires_at`; False if it was recorded already."""
-        ...
-
-
 class Runtime(Services, Protocol):
     """What the gateway needs of the app's runtime (`request.app.state.runtime`)."""
 
@@ -55,7 +44,7 @@ class Runtime(Services, Protocol):
     def rate_limits(self) -> RateLimiter: ...
 
     @property
-    def replays(self) -> Replays: ...
+    def replays(self) -> ReplayCache: ...
 
     @property
     def clock(self) -> Clock: ...

@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from smssign.core import errors
 from smssign.core.clock import Clock
+from smssign.core.ports import ReplayCache
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-
-class ReplayCache(Protocol):
-    async def first_use(self, scope: str, token: tuple[str, ...], expires_at: float) -> bool:
-        """Record `token` until `expires_at` (unix seconds); False if it was recorded already.
-
-        `scope` names the dialect so that two dialects' tokens never collide. Raises
-        errors.Unavailable when the shared store cannot be reached.
-        """
-        ...
-
-    async def ping(self) -> None:
-        """Raise errors.Unavailable unless the cache answers."""
-        ...
 
 
 def _key(scope: str, token: tuple[str, ...]) -> str:
@@ -100,3 +87,6 @@ class RedisReplays:
             await self.client.ping()
         except (RedisError, OSError) as exc:
             raise errors.Unavailable(f"redis: {type(exc).__name__}") from exc
+
+
+__all__ = ["MemoryReplays", "RedisReplays", "ReplayCache"]
