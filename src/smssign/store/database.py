@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
@@ -145,6 +145,18 @@ def unavailable(exc: BaseException) -> errors.Unavailable | None:
     return None
 
 
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Re-raise what `unavailable` maps as `errors.Unavailable`; anything else as it is."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = unavailable(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
 _DATABASES: weakref.WeakKeyDictionary[AsyncEngine, Database] = weakref.WeakKeyDictionary()
 
 
@@ -193,7 +205,7 @@ class Database:
         Raises errors.Unavailable when the database fails or its write lock does not come
         within `lock_timeout`; the block has then not run, or its changes are undone.
         """
-        try:
+        with storage_errors():
             if self.direct is not None:
                 async with self.direct.write(self.lock_timeout) as direct:
                     yield direct
@@ -205,11 +217,6 @@ class Database:
                 return
             async with self._transaction() as conn:
                 yield conn
-        except Exception as exc:
-            mapped = unavailable(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -240,30 +247,20 @@ class Database:
     async def read(self) -> AsyncIterator[Executor]:
         """A read of a few indexed rows: on the event loop for a SQLite file, without a
         transaction on PostgreSQL."""
-        try:
+        with storage_errors():
             if self.direct is not None:
                 with self.direct.read() as direct:
                     yield direct
                 return
             async with (self.reads or self.engine).connect() as conn:
                 yield conn
-        except Exception as exc:
-            mapped = unavailable(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
 
     @asynccontextmanager
     async def query(self) -> AsyncIterator[AsyncConnection]:
         """A read that may scan (console lists, counts): always off the event loop."""
-        try:
+        with storage_errors():
             async with self.engine.connect() as conn:
                 yield conn
-        except Exception as exc:
-            mapped = unavailable(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
 
     async def close(self) -> None:
         """Close the writer, the readers and the engines."""
