@@ -1,19 +1,25 @@
-"""`smssign serve --demo`: one demo account with one pending signature, and commands to try."""
+"""`smssign serve --demo`: one demo account with one pending signature, a demo console
+operator, and commands to try."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from smssign.app.runtime import Runtime, default_providers
+from smssign.backoffice.services import open_backoffice
+from smssign.core import errors
 from smssign.core.accounts import Issued
 from smssign.core.model import Credential, Draft, Image
 from smssign.core.providers import CredentialKind, Providers, Walkthrough
 
 DEMO_ACCOUNT = "demo"
 DEMO_SIGNATURE = "演示签名"
+DEMO_OPERATOR = "demo"
+DEMO_PASSWORD_KEY = "demo-operator-password"
 
 
 def sample_png(
@@ -95,3 +101,38 @@ def _faces(
     if credential is None or kind.demo is None:
         return []
     return list(kind.demo(credential, account_id))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOperator:
+    name: str
+    password: str
+
+
+async def ensure_demo_operator(runtime: Runtime) -> DemoOperator:
+    """The demo console operator, created the first time only.
+
+    Its password is made up once and kept with the server's keys, so every restart prints
+    the same one and never makes a second operator.
+    """
+    async with open_backoffice(runtime) as backoffice:
+        password = await backoffice.store.server_key(
+            DEMO_PASSWORD_KEY, lambda: runtime.randomness.token(8), runtime.clock.now()
+        )
+        existing = {operator.name for operator in await backoffice.operators.operators()}
+        if DEMO_OPERATOR not in existing:
+            # Another process started with --demo at the same moment: theirs counts.
+            with contextlib.suppress(errors.Conflict):
+                await backoffice.operators.create(DEMO_OPERATOR, password)
+    return DemoOperator(DEMO_OPERATOR, password)
+
+
+def console_login(operator: DemoOperator, endpoint: str) -> str:
+    """Where to log in to the console as the demo operator."""
+    return "\n".join(
+        [
+            f"console: {endpoint}/console/",
+            f"  operator name: {operator.name}",
+            f"  password: {operator.password}",
+        ]
+    )

@@ -31,7 +31,9 @@ def serve(
     ] = False,
     demo: Annotated[
         bool,
-        typer.Option("--demo", help="Create a demo account once and print its credentials."),
+        typer.Option(
+            "--demo", help="Create a demo account and console operator once; print how to use them."
+        ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     redis: Annotated[
@@ -197,10 +199,14 @@ def serve(
     if seed is not None:
         _apply_seed(settings, seed)
     if demo:
-        from smssign.app.demo import ensure_demo, instructions
+        from smssign.app.demo import console_login, ensure_demo, ensure_demo_operator, instructions
 
+        endpoint = f"http://{_display_host(host)}:{port}"
         made = run(settings, ensure_demo)
-        typer.echo(instructions(made, f"http://{_display_host(host)}:{port}"))
+        operator = run(settings, ensure_demo_operator)
+        typer.echo(instructions(made, endpoint))
+        typer.echo("")
+        typer.echo(console_login(operator, endpoint))
         sys.stdout.flush()
     try:
         serving.run(
