@@ -204,3 +204,46 @@ def test_accounts_page_creates_an_account_and_shows_secrets_once(
     page.click("text=Go to the account")
     expect(page.locator("h1")).to_contain_text("浏览器客户")
     assert secret not in page.content()
+
+
+def test_chinese_console_approves_a_signature(server: Server, page: Page) -> None:
+    name = "zh-" + str(os.getpid())
+    off_loop(lambda: create_operator(server, name))
+    account: dict[str, Any] = off_loop(server.create_account)
+    sign_id = add_signature(tencent(server, account), "中文审核签名")
+
+    page.goto(f"{server.url}/console/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/console/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # The switch at the foot of the page; the choice stays for the next pages.
+    page.click("footer.language button[value=zh]")
+    expect(page).to_have_url(f"{server.url}/console/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("h1")).to_have_text("概览")
+    page.click("header nav >> text=审核队列")
+    expect(page).to_have_url(f"{server.url}/console/queue")
+    expect(page.locator("h1")).to_have_text("审核队列")
+    card = page.locator(f"#signature-{sign_id}")
+    expect(card.locator(".status")).to_have_text("待审核")
+    expect(card.locator("dl.facts")).to_contain_text("企业营业执照")
+    approve = card.locator("button[value=approved]")
+    expect(approve).to_have_text("通过")
+    approve.click()
+    expect(page.locator(".notice")).to_have_text(f"签名 {sign_id} 已通过。")
+    assert status_of(server, sign_id) is Status.APPROVED
+
+    page.goto(f"{server.url}/console/signatures/{sign_id}")
+    expect(page.locator("h1 .status")).to_have_text("已通过")
+    review = page.locator("ol.timeline li.entry-review")
+    expect(review).to_contain_text(f"已通过 审核人 {name}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-zh.png"), full_page=True)
+
+    # And back to English with the same switch.
+    page.click("footer.language button[value=en]")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(review).to_contain_text(f"Approved by {name}")

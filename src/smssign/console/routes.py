@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from smssign.backoffice.operators import LoginRefused
 from smssign.backoffice.timeline import FieldChange, compare
 from smssign.backoffice.webhooks import DeliveryStatus
+from smssign.console.i18n import LANG_COOKIE, LANG_COOKIE_AGE, LANGUAGES
 from smssign.console.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -58,13 +59,27 @@ async def login(visit: Visit) -> Response:
         )
     except LoginRefused as exc:
         return visit.render(
-            "login.html", 429 if exc.locked else 401, error=str(exc), name=name[:64], next=target
+            "login.html",
+            429 if exc.locked else 401,
+            error=visit.text(str(exc)),
+            name=name[:64],
+            next=target,
         )
     response = redirect(target)
     lifetime = int(session.expires_at - session.created_at)
     set_cookie(visit.request, response, SESSION_COOKIE, visit.seal.seal("session", token), lifetime)
     clear_cookie(visit.request, response, LOGIN_COOKIE)
     visit.new_nonce = False
+    return response
+
+
+async def language(visit: Visit) -> Response:
+    """The language switch: remembered in a cookie, which outranks Accept-Language."""
+    chosen = visit.form.get("lang")
+    if chosen not in LANGUAGES:
+        raise FormError("Choose a language.")
+    response = redirect(safe_next(visit.form.get("next")))
+    set_cookie(visit.request, response, LANG_COOKIE, chosen, LANG_COOKIE_AGE)
     return response
 
 
@@ -145,7 +160,7 @@ def _optional_id(text: str, what: str) -> int | None:
     if not text:
         return None
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise FormError(f"{what} must be a number.")
+        raise FormError("{what} must be a number.", what=what)
     return int(text)
 
 
@@ -288,7 +303,9 @@ async def policy(visit: Visit) -> Response:
         raise FormError("Certification must be enterprise or individual.") from exc
     quota_text = form.get("quota").strip()
     if not quota_text.isascii() or not quota_text.isdigit() or len(quota_text) > 9:
-        raise FormError(f"The quota must be a whole number from 0 to {bounds.MOST_QUOTA}.")
+        raise FormError(
+            "The quota must be a whole number from 0 to {most}.", most=bounds.MOST_QUOTA
+        )
     await visit.backoffice.runtime.accounts.update(
         account_id,
         certification=certification,
@@ -304,7 +321,7 @@ async def rotate(visit: Visit) -> Response:
     runtime = visit.backoffice.runtime
     dialect = visit.form.get("dialect")
     if dialect not in runtime.providers.kind_names:
-        raise FormError(f"Choose {runtime.providers.spelled()}.")
+        raise FormError("Choose {choices}.", choices=runtime.providers.spelled())
     credential = await runtime.accounts.rotate(account_id, dialect)
     found = await runtime.accounts.get(account_id)
     return visit.render("issued.html", account=found, credentials=[credential], rotated=True)
@@ -383,6 +400,7 @@ def routes() -> list[BaseRoute]:
         Route("/", page(dashboard), methods=get),
         Route("/login", page(login, public=True), methods=both),
         Route("/logout", page(logout), methods=post),
+        Route("/language", page(language, public=True), methods=post),
         Route("/queue", page(queue), methods=get),
         Route("/signatures", page(signatures), methods=get),
         Route("/signatures/{sign_id}", page(signature), methods=get),

@@ -27,9 +27,19 @@ from smssign.backoffice.timeline import (
     DOCUMENT_TYPES,
     PURPOSES,
     SIGN_TYPES,
-    describe,
 )
 from smssign.backoffice.webhooks import DeliveryStatus
+from smssign.console.i18n import (
+    HTML_LANG,
+    LANG_COOKIE,
+    LANGUAGES,
+    SWITCH_LABELS,
+    choose,
+    gettext,
+    shown,
+    speaking,
+)
+from smssign.console.i18n import text as translated
 from smssign.console.session import (
     LOGIN_COOKIE,
     LOGIN_COOKIE_AGE,
@@ -73,7 +83,10 @@ environment = jinja2.Environment(
 environment.filters["when"] = when
 environment.filters["pretty_json"] = pretty_json
 environment.globals.update(
-    describe=describe,
+    describe=shown,
+    _=gettext,
+    LANGUAGES=LANGUAGES,
+    SWITCH_LABELS=SWITCH_LABELS,
     SIGN_TYPES=SIGN_TYPES,
     DOCUMENT_TYPES=DOCUMENT_TYPES,
     PURPOSES=PURPOSES,
@@ -105,11 +118,16 @@ NOTICES: Mapping[str, str] = {
 
 
 class FormError(Exception):
-    """The visitor sent something the page cannot use; shown to them with `status`."""
+    """The visitor sent something the page cannot use; shown to them with `status`.
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
+    `message` is the English text with `{name}` places for `values`, so the page can say
+    it in the operator's language.
+    """
+
+    def __init__(self, message: str, status: int = 400, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
         self.message = message
+        self.values = values
         self.status = status
 
 
@@ -141,7 +159,7 @@ async def read_form(request: Request) -> Form:
     fields: dict[str, list[str]] = {}
     for name, value in pairs:
         if "\x00" in value:
-            raise FormError(f"The field {name[:40]!r} contains a NUL character.")
+            raise FormError("The field {name} contains a NUL character.", name=repr(name[:40]))
         fields.setdefault(name, []).append(value)
     return Form(fields)
 
@@ -158,6 +176,16 @@ class Visit:
     nonce: str | None = None
     new_nonce: bool = False
     form: Form = field(default_factory=lambda: Form({}))
+
+    @property
+    def language(self) -> str:
+        """The operator's choice of language, else their browser's."""
+        return choose(
+            self.request.cookies.get(LANG_COOKIE), self.request.headers.get("accept-language", "")
+        )
+
+    def text(self, message: str, **values: object) -> str:
+        return translated(message, self.language, **values)
 
     @property
     def operator_name(self) -> str:
@@ -186,7 +214,7 @@ class Visit:
     def query(self, name: str) -> str:
         value = self.request.query_params.get(name, "")
         if any(ord(ch) < 32 for ch in value):
-            raise FormError(f"The {name[:40]} parameter contains control characters.")
+            raise FormError("The {name} parameter contains control characters.", name=name[:40])
         return value
 
     def path_id(self, name: str) -> int:
@@ -197,17 +225,25 @@ class Visit:
 
     def render(self, template: str, code: int = 200, **context: Any) -> Response:
         params = self.request.query_params
+        language = self.language
         notice = NOTICES.get(params.get("done", ""), "")
         if notice:
-            notice = notice.format(id=_digits(params.get("id", "")))
-        html = environment.get_template(template).render(
-            operator=self.session.operator if self.session else None,
-            csrf=self.csrf,
-            notice=notice,
-            path=self.request.url.path,
-            providers=self.backoffice.runtime.providers,
-            **context,
-        )
+            notice = translated(notice, language, id=_digits(params.get("id", "")))
+        here = self.request.url.path
+        if self.request.url.query:
+            here += "?" + self.request.url.query
+        with speaking(language):
+            html = environment.get_template(template).render(
+                operator=self.session.operator if self.session else None,
+                csrf=self.csrf,
+                notice=notice,
+                path=self.request.url.path,
+                here=safe_next(here),
+                language=language,
+                html_lang=HTML_LANG[language],
+                providers=self.backoffice.runtime.providers,
+                **context,
+            )
         return HTMLResponse(html, status_code=code, headers=dict(SECURITY_HEADERS))
 
 
@@ -243,28 +279,38 @@ def page(handler: Handler, *, public: bool = False) -> Callable[[Request], Await
         try:
             response = await _serve(visit, handler, public)
         except FormError as exc:
-            response = _problem(visit, exc.status, exc.message)
+            response = _problem(visit, exc.status, visit.text(exc.message, **exc.values))
         except (errors.NotFound, errors.AccountNotFound, errors.QualificationNotFound):
-            response = _problem(visit, 404, "There is nothing here, or it was deleted.")
+            response = _problem(visit, 404, visit.text("There is nothing here, or it was deleted."))
         except errors.InvalidSubmission as exc:
             response = _problem(visit, 400, f"{exc.field}: {exc.reason}")
         except errors.InvalidTransition as exc:
             response = _problem(
                 visit,
                 409,
-                f"The signature is {exc.status} now, so it cannot become {exc.target}. "
-                "Someone may have reviewed it first.",
+                visit.text(
+                    "The signature is {status} now, so it cannot become {target}. "
+                    "Someone may have reviewed it first.",
+                    status=visit.text(str(exc.status)),
+                    target=visit.text(str(exc.target)),
+                ),
             )
         except (errors.NotModifiable, errors.Conflict) as exc:
-            response = _problem(visit, 409, f"{exc}. Someone may have changed it first.")
+            response = _problem(
+                visit, 409, visit.text("{problem}. Someone may have changed it first.", problem=exc)
+            )
         except errors.Unavailable:
             log.warning("console: store unavailable")
-            response = _problem(visit, 503, "The database is not reachable. Try again shortly.")
+            response = _problem(
+                visit, 503, visit.text("The database is not reachable. Try again shortly.")
+            )
         except errors.SmssignError as exc:
             response = _problem(visit, 400, str(exc) or type(exc).__name__)
         except Exception:
             log.exception("console: unexpected error on %s", request.url.path)
-            response = _problem(visit, 500, "Something went wrong; the server log has details.")
+            response = _problem(
+                visit, 500, visit.text("Something went wrong; the server log has details.")
+            )
         return visit.finish(response)
 
     return endpoint
@@ -289,7 +335,7 @@ async def _serve(visit: Visit, handler: Handler, public: bool) -> Response:
                 return visit.render(
                     "login.html",
                     403,
-                    error="The login form expired. Please try again.",
+                    error=visit.text("The login form expired. Please try again."),
                     name=visit.form.get("name")[:64],
                     next=safe_next(visit.form.get("next")),
                 )
