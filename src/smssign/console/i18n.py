@@ -4,6 +4,10 @@ A message is looked up by its English text, so the English pages read exactly as
 the templates and a message nobody translated yet still shows, in English. The language is
 the `smssign_lang` cookie when the operator chose one with the switch in every page, else
 the browser's `Accept-Language` (any `zh` → Chinese, anything else → English).
+
+New console text: write it in the template as `{{ _("English text", name=value) }}` (values
+may be markup the template built, such as a link) and add its Chinese to `ZH`;
+tests/console/test_i18n.py fails while a template message has none.
 """
 
 from __future__ import annotations
