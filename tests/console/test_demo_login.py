@@ -1,12 +1,19 @@
-"""`serve --demo` gives a new user a way into the console: a demo operator, made once."""
+"""`serve --demo` gives a new user a way into the console: a demo operator, made once.
+
+The server runs as a user starts it, twice on one database: the second start finds the
+demo data, prints the same login and makes no second operator.
+"""
 
 from __future__ import annotations
 
-from smssign.app.demo import DEMO_OPERATOR, DemoOperator, console_login, ensure_demo_operator
+import re
+from pathlib import Path
+
+from smssign.app.demo import DEMO_OPERATOR
 from smssign.app.runtime import Runtime
 from smssign.backoffice.services import open_backoffice
 from tests.backoffice import login
-from tests.conftest import Server
+from tests.conftest import Server, start_server, stop_server
 
 
 async def operator_names(runtime: Runtime) -> list[str]:
@@ -14,20 +21,34 @@ async def operator_names(runtime: Runtime) -> list[str]:
         return [operator.name for operator in await backoffice.operators.operators()]
 
 
-def test_the_demo_operator_is_made_once_and_logs_in(server: Server) -> None:
-    first: DemoOperator = server.run(ensure_demo_operator)
-    # A restart: the same operator and password, no second operator, no failure.
-    again: DemoOperator = server.run(ensure_demo_operator)
-    assert again == first
-    assert first.name == DEMO_OPERATOR and len(first.password) >= 12
-    assert server.run(operator_names).count(DEMO_OPERATOR) == 1
+def printed_login(server: Server) -> tuple[str, str, str]:
+    printed = server.log()
+    url = re.search(r"^console: (\S+)$", printed, re.MULTILINE)
+    name = re.search(r"^  operator name: (\S+)$", printed, re.MULTILINE)
+    password = re.search(r"^  password: (\S+)$", printed, re.MULTILINE)
+    assert url and name and password, printed
+    return url.group(1), name.group(1), password.group(1)
 
-    printed = console_login(first, server.url)
-    assert f"{server.url}/console/" in printed
-    assert DEMO_OPERATOR in printed and first.password in printed
 
-    session = login(server, first.name, first.password)
+def test_demo_prints_a_console_login_that_works_and_survives_a_restart(tmp_path: Path) -> None:
+    demo = start_server(tmp_path, "--demo", "--no-rate-limit")
     try:
-        assert "Dashboard" in session.get("/console/").text
+        url, name, password = printed_login(demo)
+        assert url == f"{demo.url}/console/"
+        assert name == DEMO_OPERATOR and len(password) >= 12
+        session = login(demo, name, password)
+        try:
+            assert "Dashboard" in session.get("/console/").text
+        finally:
+            session.close()
     finally:
+        stop_server(demo)
+
+    again = start_server(tmp_path, "--demo", "--no-rate-limit")
+    try:
+        assert printed_login(again)[1:] == (name, password)
+        assert again.run(operator_names).count(DEMO_OPERATOR) == 1
+        session = login(again, name, password)
         session.close()
+    finally:
+        stop_server(again)
