@@ -199,7 +199,7 @@ class TemplateType(StrEnum):
     """What a template's messages are for; each dialect maps its own codes onto these."""
 
     NORMAL = "normal"
-    """A legacy "normal" template, treated like a notification by the content rules."""
+    """An old-style general template, treated like a notification by the content rules."""
     MARKETING = "marketing"
     NOTIFICATION = "notification"
     VERIFICATION = "verification"

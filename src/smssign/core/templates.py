@@ -2,7 +2,7 @@
 
 A template's content is kept in a neutral form: variables are written `{name}`, where a
 name is a number (`{1}`) or a word (`{code}`). Each dialect parses its own syntax into
-this form and renders it back (`{1}` for Tencent, `#code#` for Yunpian); the rules below
+this form and renders it back (`{1}`, `#code#`, `${code}`); the rules below
 are checked once, here, and raise the same neutral errors whatever the dialect.
 
 Applications, reviews and events go through the review core (core/review.py).
@@ -31,8 +31,8 @@ from smssign.core.model import (
 from smssign.core.ports import ReviewTransaction
 
 LONGEST_CONTENT = 500
-"""Characters of a template's content, variables written as stored (Tencent counts the
-signature and the values too; a stored template can only be held to its own text)."""
+"""Characters of a template's content, variables written as stored (a provider may count
+the signature and the values too; a stored template can only be held to its own text)."""
 MOST_TEMPLATES = 1000
 """Live templates one account may hold."""
 
