@@ -109,6 +109,9 @@ class Server:
     def file(self, sign_id: int) -> None:
         self.review(sign_id, "filing")
 
+    def review_template(self, template_id: int, decision: str, reason: str = "") -> None:
+        self.run(lambda rt: rt.templates.review(template_id, Status(decision), reason=reason))
+
     def row_counts(self) -> dict[str, int]:
         """Rows per table, straight from the database: proof that a request changed nothing."""
         from sqlalchemy import func, inspect, select, table

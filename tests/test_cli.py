@@ -135,6 +135,42 @@ def test_review_commands_work_while_the_server_runs(server: Server) -> None:
     assert [e["id"] for e in filed] == [second]
 
 
+def test_template_review_commands(server: Server) -> None:
+    from tests.clients.test_tencent_sdk_templates import TemplateSms
+
+    sms = TemplateSms(server, server.create_account(), "tc3-post", "2021-01-11")
+    sign_id = sms.add("模板审核").AddSignStatus.SignId
+    first = int(sms.add_template("验证码{1}").AddTemplateStatus.TemplateId)
+    second = int(sms.add_template("通知{1}", SmsType=2).AddTemplateStatus.TemplateId)
+    db = server.database_url
+
+    listed = json.loads(
+        smssign("review", "list", "--kind", "template", "--json", database=db).stdout
+    )
+    entry = next(e for e in listed if e["id"] == first)
+    assert {k: entry[k] for k in ("name", "content", "status", "type", "international")} == {
+        "name": "验证码",
+        "content": "验证码{1}",
+        "status": "pending",
+        "type": "verification",
+        "international": False,
+    }
+    assert isinstance(entry["account_id"], int)
+    signatures = json.loads(smssign("review", "list", "--json", database=db).stdout)
+    assert sign_id in [e["id"] for e in signatures] and first not in [e["id"] for e in signatures]
+
+    approved = smssign("review", "approve", str(first), "--kind", "template", database=db)
+    assert approved.returncode == 0 and "template" in approved.stdout
+    rejected = smssign(
+        "review", "reject", str(second), "--kind", "template", "--reason", "措辞", database=db
+    )
+    assert rejected.returncode == 0
+    described = {e.TemplateId: e for e in sms.describe_templates(first, second)}
+    assert described[first].StatusCode == 0
+    assert (described[second].StatusCode, described[second].ReviewReply) == (-1, "措辞")
+    assert sms.describe(sign_id)[0].StatusCode == 1, "the signature was not touched"
+
+
 def test_help_lists_the_contract(tmp_path: Path) -> None:
     serve = smssign("serve", "--help", database=f"sqlite:///{tmp_path}/x.db").stdout
     for option in ("--host", "--port", "--database", "--data-dir", "--no-rate-limit", "--demo"):

@@ -25,7 +25,8 @@ from smssign.app.settings import Settings
 from smssign.backoffice.services import open_backoffice
 from smssign.blobs.filesystem import MemoryBlobs
 from smssign.core.clock import FixedClock, SeededRandomness
-from smssign.core.model import SIGNATURE, Revision, Status, Subject
+from smssign.core.model import SIGNATURE, Revision, Status, Subject, TemplateType
+from smssign.core.templates import TemplateDraft
 from smssign.store import migrate
 from smssign.store.keyring import MasterKey, MasterKeys
 from smssign.store.repository import create_engine
@@ -341,3 +342,25 @@ def test_the_migrations_form_one_line() -> None:
     """Two branches each adding a revision on the same parent leave two heads, and then
     no database can start; the newest revision must be the only head."""
     assert migrate.head_revision() is not None
+
+
+def test_a_migrated_release_0_1_0_database_takes_templates(tmp_path: Path) -> None:
+    """Migration 0005 adds the templates table to a database that predates it: an account
+    whose signature applications were stored by release 0.1.0 may apply for a template,
+    which is reviewed and read back after a restart."""
+    copy = tmp_path / "smssign.db"
+    shutil.copyfile(DATABASE, copy)
+    account_id = ROWS["applications"][0]["account_id"]
+
+    async def scenario() -> None:
+        async with _open(f"sqlite:///{copy}", tmp_path) as runtime:
+            account = await runtime.accounts.get(account_id)
+            draft = TemplateDraft("验证码", "验证码{1}", TemplateType.VERIFICATION, False)
+            added = await runtime.templates.add(account, draft, dialect="tencent_v3")
+            await runtime.templates.review(added.template.id, Status.APPROVED)
+        async with _open(f"sqlite:///{copy}", tmp_path) as runtime:
+            account = await runtime.accounts.get(account_id)
+            (stored,) = await runtime.templates.describe(account, [added.template.id])
+            assert (stored.content, stored.status) == ("验证码{1}", Status.APPROVED)
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ import pytest
 from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models as models21
 from tencentcloud.sms.v20210111 import sms_client
 
 from smssign.testing import SmsMock, SmssignServer
@@ -241,3 +242,50 @@ def test_bad_options_are_usage_errors(request: pytest.FixtureRequest, tmp_path: 
 def test_unknown_marker_options_are_usage_errors(request: pytest.FixtureRequest) -> None:
     with pytest.raises(pytest.UsageError, match="colour"):
         options_for(request, {}, {})
+
+
+def _add_template(client: sms_client.SmsClient) -> int:
+    """A new template; the account must have applied for a signature."""
+    request = models21.AddSmsTemplateRequest()
+    request.from_json_string(
+        json.dumps(
+            {
+                "TemplateName": "验证码",
+                "TemplateContent": "验证码{1}",
+                "SmsType": 3,
+                "International": 0,
+                "Remark": "",
+            }
+        )
+    )
+    return int(client.AddSmsTemplate(request).AddTemplateStatus.TemplateId)
+
+
+def _describe_template(client: sms_client.SmsClient, template_id: int) -> Any:
+    request = models21.DescribeSmsTemplateListRequest()
+    request.from_json_string(json.dumps({"TemplateIdSet": [template_id], "International": 0}))
+    (found,) = client.DescribeSmsTemplateList(request).DescribeTemplateStatusSet
+    return found
+
+
+def test_server_fixture_reviews_templates(
+    smssign_server: SmssignServer, smssign_account: dict[str, Any]
+) -> None:
+    client = on_server(smssign_server, smssign_account)
+    add(client, "模板夹具")
+    approved, rejected = _add_template(client), _add_template(client)
+    smssign_server.approve_template(approved)
+    smssign_server.reject_template(rejected, "措辞不当")
+    assert _describe_template(client, approved).StatusCode == 0
+    found = _describe_template(client, rejected)
+    assert (found.StatusCode, found.ReviewReply) == (-1, "措辞不当")
+
+
+def test_mock_fixture_reviews_templates(smssign_mock: SmsMock) -> None:
+    client = tencent(smssign_mock.create_account("acme"))
+    add(client, "模板夹具")
+    approved, rejected = _add_template(client), _add_template(client)
+    smssign_mock.approve_template(approved)
+    smssign_mock.reject_template(rejected, "不通过")
+    assert _describe_template(client, approved).StatusCode == 0
+    assert _describe_template(client, rejected).ReviewReply == "不通过"

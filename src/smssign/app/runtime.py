@@ -19,6 +19,7 @@ from smssign.core.ports import BlobStore, RateLimiter, ReplayCache, SweepableBlo
 from smssign.core.providers import Providers
 from smssign.core.review import Reviews
 from smssign.core.service import SignatureService
+from smssign.core.templates import TemplateService
 from smssign.store import migrate
 from smssign.store.keyring import MasterKeyError, MasterKeys, load_master_keys
 from smssign.store.ratelimit import RateLimits, redis_storage
@@ -35,6 +36,7 @@ class Runtime:
     repository: SqlRepository
     blobs: BlobStore
     signatures: SignatureService
+    templates: TemplateService
     accounts: AccountService
     rate_limits: RateLimiter
     clock: Clock
@@ -157,6 +159,7 @@ async def open_runtime(
             repository=repository,
             blobs=blobs,
             signatures=SignatureService(repository, blobs, clock),
+            templates=TemplateService(repository, clock),
             accounts=AccountService(repository, clock, randomness, providers.kinds),
             rate_limits=RateLimits(
                 providers.rate_limits() if settings.rate_limits is None else settings.rate_limits,

@@ -34,6 +34,12 @@ async def review(runtime: Runtime, sign_id: int, decision: Status, reason: str =
     await runtime.signatures.review(sign_id, decision, reason=reason, reviewer=REVIEWER)
 
 
+async def review_template(
+    runtime: Runtime, template_id: int, decision: Status, reason: str = ""
+) -> None:
+    await runtime.templates.review(template_id, decision, reason=reason, reviewer=REVIEWER)
+
+
 async def state(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
     return await store.dump(runtime.repository.engine, runtime.providers.kinds)
 

@@ -121,6 +121,8 @@ ZH: Mapping[str, str] = {
     "Proof images": "证明图片",
     "Commission image": "委托授权书图片",
     "Provider fields": "服务商字段",
+    "Template type": "模板类型",
+    "Content": "模板内容",
     "international": "国际/港澳台",
     "mainland China": "中国大陆",
     "{count} image(s)": "{count} 张图片",

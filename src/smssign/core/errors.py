@@ -147,3 +147,38 @@ class Conflict(SmssignError):
 
 class Unavailable(SmssignError):
     """The store could not be reached; nothing was changed."""
+
+
+# --- templates ------------------------------------------------------------------------
+
+
+class InvalidTemplateContent(InvalidSubmission):
+    """The template's content breaks a format rule: 【】 inside, malformed or badly
+    numbered variables, two variables touching, or nothing but variables."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("content", reason)
+
+
+class TemplateContentTooLong(InvalidTemplateContent):
+    """The content is longer than rules.LONGEST_TEMPLATE characters."""
+
+
+class UrlInVerificationTemplate(InvalidTemplateContent):
+    """A verification-code template may not carry a link."""
+
+
+class InvalidTemplateType(InvalidSubmission):
+    def __init__(self, reason: str) -> None:
+        super().__init__("type", reason)
+
+
+class ScopeImmutable(InvalidSubmission):
+    """A modification may not move a template between mainland and international."""
+
+    def __init__(self) -> None:
+        super().__init__("international", "cannot change the scope of a template")
+
+
+class MissingSignature(SmssignError):
+    """The account has applied for no signature yet, so it may not apply for a template."""

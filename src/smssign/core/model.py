@@ -195,6 +195,63 @@ class Signature:
         }
 
 
+class TemplateType(StrEnum):
+    """What a template's messages are for; each dialect maps its own codes onto these."""
+
+    NORMAL = "normal"
+    """An old-style general template, treated like a notification by the content rules."""
+    MARKETING = "marketing"
+    NOTIFICATION = "notification"
+    VERIFICATION = "verification"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """What a message says: the second reviewable kind (see core/templates.py).
+
+    `content` is in the neutral form: variables are written `{name}`, where a name is a
+    number (`{1}`) or a word (`{code}`); each dialect renders its own syntax from it.
+    """
+
+    id: int
+    account_id: int
+    name: str
+    content: str
+    type: TemplateType
+    international: bool
+    remark: str
+    status: Status
+    review_reply: str
+    submitted_at: float
+    reviewed_at: float | None
+    created_at: float
+    updated_at: float
+    version: int
+    application_id: int
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(TEMPLATE, self.id)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The template as JSON-ready data, for applications and events."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "name": self.name,
+            "content": self.content,
+            "type": self.type.value,
+            "international": self.international,
+            "remark": self.remark,
+            "status": self.status.value,
+            "review_reply": self.review_reply,
+            "submitted_at": self.submitted_at,
+            "reviewed_at": self.reviewed_at,
+            "application_id": self.application_id,
+            "version": self.version,
+        }
+
+
 class ApplicationKind(StrEnum):
     ADD = "add"
     MODIFY = "modify"
@@ -211,6 +268,8 @@ class Subject:
 
 SIGNATURE = "signature"
 """The kind name of signatures (see core/review.py for the kinds' declarations)."""
+TEMPLATE = "template"
+"""The kind name of templates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +313,11 @@ class EventType(StrEnum):
     FILING = "signature.filing"
     REJECTED = "signature.rejected"
     DELETED = "signature.deleted"
+    TEMPLATE_SUBMITTED = "template.submitted"
+    TEMPLATE_MODIFIED = "template.modified"
+    TEMPLATE_APPROVED = "template.approved"
+    TEMPLATE_REJECTED = "template.rejected"
+    TEMPLATE_DELETED = "template.deleted"
     NOTIFICATION_REQUESTED = "notification.requested"
 
 

@@ -24,6 +24,7 @@ from smssign.core import bounds, errors, rules
 from smssign.core.clock import Clock
 from smssign.core.model import (
     SIGNATURE,
+    TEMPLATE,
     Application,
     ApplicationKind,
     EventType,
@@ -78,7 +79,26 @@ SIGNATURE_KIND = ReviewKind(
     ),
 )
 
-KINDS: Mapping[str, ReviewKind] = {kind.name: kind for kind in (SIGNATURE_KIND,)}
+TEMPLATE_KIND = ReviewKind(
+    name=TEMPLATE,
+    decisions=frozenset({Status.APPROVED, Status.REJECTED}),
+    events={
+        Verb.SUBMITTED: EventType.TEMPLATE_SUBMITTED,
+        Verb.MODIFIED: EventType.TEMPLATE_MODIFIED,
+        Verb.APPROVED: EventType.TEMPLATE_APPROVED,
+        Verb.REJECTED: EventType.TEMPLATE_REJECTED,
+        Verb.DELETED: EventType.TEMPLATE_DELETED,
+    },
+    fields=(
+        ("name", "Name"),
+        ("international", "Scope"),
+        ("type", "Template type"),
+        ("content", "Content"),
+        ("remark", "Remark"),
+    ),
+)
+
+KINDS: Mapping[str, ReviewKind] = {kind.name: kind for kind in (SIGNATURE_KIND, TEMPLATE_KIND)}
 """Every reviewable kind, by name. A new kind adds its declaration here."""
 
 _DECISION_VERBS = {

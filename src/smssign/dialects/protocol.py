@@ -24,6 +24,7 @@ from smssign.core.access import Access, Caller
 from smssign.core.errors import SmssignError
 from smssign.core.model import Account
 from smssign.core.service import SignatureService
+from smssign.core.templates import TemplateService
 
 R = TypeVar("R")
 """The dialect's own reading of a request (its query, body, decoded form)."""
@@ -44,6 +45,9 @@ class Services(Protocol):
 
     @property
     def signatures(self) -> SignatureService: ...
+
+    @property
+    def templates(self) -> TemplateService: ...
 
     @property
     def access(self) -> Access: ...

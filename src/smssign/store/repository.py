@@ -57,6 +57,7 @@ from smssign.store.reviewables import (
     ReviewWrites,
 )
 from smssign.store.sqlite_direct import Executor
+from smssign.store.templates import TemplateReads, TemplateWrites
 
 DEFAULT_QUOTA = 100
 
@@ -130,7 +131,7 @@ _AUTHENTICATE = (
 )
 
 
-class SqlTransaction(ReviewWrites):
+class SqlTransaction(ReviewWrites, TemplateWrites):
     """One write transaction; implements the core's Transaction and AccountTransaction."""
 
     def __init__(
@@ -231,7 +232,7 @@ class SqlTransaction(ReviewWrites):
         return Qualification(result.scalar_one(), account_id, name, status)
 
 
-class SqlRepository(ReviewReads):
+class SqlRepository(ReviewReads, TemplateReads):
     """Implements the core's Repository and AccountRepository on one engine."""
 
     def __init__(

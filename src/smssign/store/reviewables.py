@@ -22,6 +22,7 @@ from smssign.core import errors
 from smssign.core.images import digests_in
 from smssign.core.model import (
     SIGNATURE,
+    TEMPLATE,
     Application,
     ApplicationKind,
     Event,
@@ -37,6 +38,7 @@ from smssign.core.ports import NameFilter, NewSignature, R, Reviewable
 from smssign.core.review import changed
 from smssign.store import tables as t
 from smssign.store.sqlite_direct import Executor
+from smssign.store.templates import template_of, template_values
 
 _COLUMN = {name: index for index, name in enumerate(t.signatures.c.keys())}
 _STATUS = {status.value: status for status in Status}
@@ -126,6 +128,7 @@ class KindTable:
 
 KIND_TABLES: dict[str, KindTable] = {
     SIGNATURE: KindTable(t.signatures, _signature, _signature_values),
+    TEMPLATE: KindTable(t.templates, template_of, template_values),
 }
 """Each reviewable kind's table. A new kind adds its entry here."""
 

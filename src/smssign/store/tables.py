@@ -103,6 +103,30 @@ signatures = Table(
     Index("signatures_status", "status", "submitted_at"),
 )
 
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # The neutral form, variables written {name} (core/templates.py).
+    Column("content", Text, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("international", Boolean, nullable=False),
+    Column("remark", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("review_reply", Text, nullable=False),
+    Column("submitted_at", Float, nullable=False),
+    Column("reviewed_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("deleted_at", Float, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("application_id", Id, nullable=False),
+    Index("templates_account", "account_id", "id"),
+    Index("templates_status", "status", "submitted_at"),
+)
+
 # --- the review core: keyed by (subject_kind, subject_id) for every reviewable kind ------
 # No foreign key to the reviewed row: its table depends on the kind (migration 0003).
 

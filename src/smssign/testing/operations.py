@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from smssign.app import seed as seeds
 from smssign.app.runtime import Runtime
-from smssign.app.sandbox import create_account, reset, review, state
+from smssign.app.sandbox import create_account, reset, review, review_template, state
 from smssign.core.model import Certification, Status
 
 T = TypeVar("T")
@@ -79,6 +79,14 @@ class Operations:
     def file(self, sign_id: int) -> None:
         """Approve a pending signature into carrier filing (报备中; StatusCode 2 in API 3.0)."""
         self._runner(lambda rt: review(rt, sign_id, Status.FILING))
+
+    def approve_template(self, template_id: int) -> None:
+        """Approve a pending template (StatusCode 0 in API 3.0)."""
+        self._runner(lambda rt: review_template(rt, template_id, Status.APPROVED))
+
+    def reject_template(self, template_id: int, reason: str) -> None:
+        """Reject a pending template; `reason` becomes its ReviewReply."""
+        self._runner(lambda rt: review_template(rt, template_id, Status.REJECTED, reason))
 
     def state(self) -> dict[str, list[dict[str, Any]]]:
         """Everything stored, as `GET /_smssign/state` shows it."""

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from tests.conftest import Server
 from tests.dialects.tencent_v3.signing import tc3_post
 
-ACTIONS = ["AddSmsSign", "ModifySmsSign", "DeleteSmsSign", "DescribeSmsSignList", "Nope", ""]
+SIGN_ACTIONS = ["AddSmsSign", "ModifySmsSign", "DeleteSmsSign", "DescribeSmsSignList"]
+TEMPLATE_ACTIONS = [
+    "AddSmsTemplate",
+    "ModifySmsTemplate",
+    "DeleteSmsTemplate",
+    "DescribeSmsTemplateList",
+]
+ACTIONS = [*SIGN_ACTIONS, *TEMPLATE_ACTIONS, "Nope", ""]
+READS = {"DescribeSmsSignList", "DescribeSmsTemplateList"}
 PARAMS = [
     "SignId",
     "SignName",
@@ -30,6 +38,11 @@ PARAMS = [
     "SignIdSet",
     "Limit",
     "Offset",
+    "TemplateId",
+    "TemplateName",
+    "TemplateContent",
+    "SmsType",
+    "TemplateIdSet",
     "Bogus",
 ]
 
@@ -107,7 +120,7 @@ def fuzz_account(server: Server) -> dict[str, Any]:
 
 @FUZZ
 @given(
-    action=st.sampled_from(ACTIONS[:4]),
+    action=st.sampled_from([*SIGN_ACTIONS, *TEMPLATE_ACTIONS]),
     version=st.sampled_from(["2019-07-11", "2021-01-11"]),
     payload=payloads,
 )
@@ -130,9 +143,10 @@ def test_signed_malformed_parameters(
         assert set(reply["Error"]) == {"Code", "Message"}
         assert server.row_counts() == before, reply
     else:
-        # Only a well-formed read can succeed from random input; no random add gets through
-        # because ProofImage must be a real image.
-        assert action == "DescribeSmsSignList", reply
+        # Only a well-formed read can succeed from random input: no random sign add gets
+        # through because ProofImage must be a real image, and this account has applied for
+        # no signature, so no template add does either.
+        assert action in READS, reply
         assert server.row_counts() == before
 
 
@@ -154,3 +168,63 @@ def test_signed_garbage_body(
     reply = assert_error_envelope(response)
     assert "Error" in reply
     assert server.row_counts() == before
+
+
+@pytest.fixture(scope="module")
+def template_account(server: Server) -> dict[str, Any]:
+    """An account that may apply for templates: it has applied for a signature and holds
+    one template, so that random ids sometimes hit."""
+    from smssign.core.model import Draft, Image, TemplateType
+    from smssign.core.templates import TemplateDraft
+    from tests.samples import png
+
+    account = server.create_account()
+
+    async def prepare(runtime: Any) -> None:
+        owner = await runtime.accounts.get(account["id"])
+        image = Image(png(), "PNG", 8, 8)
+        draft = Draft(name="模糊测试", sign_type=0, document_type=1, proof_images=(image,))
+        await runtime.signatures.add(owner, draft, dialect="test")
+        template = TemplateDraft("模板", "验证码{1}", TemplateType.VERIFICATION, False)
+        await runtime.templates.add(owner, template, dialect="test")
+
+    server.run(prepare)
+    return account
+
+
+@FUZZ
+@given(
+    action=st.sampled_from(TEMPLATE_ACTIONS),
+    version=st.sampled_from(["2019-07-11", "2021-01-11"]),
+    payload=payloads,
+)
+def test_signed_malformed_template_parameters(
+    server: Server, template_account: dict[str, Any], action: str, version: str, payload: Any
+) -> None:
+    """Every reply is the envelope; a refused template request changes no row, and one
+    that gets through replies with the action's own status object."""
+    before = server.row_counts()
+    key = template_account["tencent"]
+    response = tc3_post(
+        server.url,
+        key["secret_id"],
+        key["secret_key"],
+        action,
+        payload,
+        version=version,
+        timestamp=int(time.time()),
+    )
+    reply = assert_error_envelope(response)
+    if "Error" in reply:
+        assert set(reply["Error"]) == {"Code", "Message"}
+        assert server.row_counts() == before, reply
+    elif action == "DescribeSmsTemplateList":
+        assert isinstance(reply["DescribeTemplateStatusSet"], list)
+        assert server.row_counts() == before
+    else:
+        status = {
+            "AddSmsTemplate": "AddTemplateStatus",
+            "ModifySmsTemplate": "ModifyTemplateStatus",
+            "DeleteSmsTemplate": "DeleteTemplateStatus",
+        }[action]
+        assert status in reply, reply

@@ -1,4 +1,5 @@
-"""The four actions, each named after its API action: typed parameters in, response object out."""
+"""The signature actions, each named after its API action: typed parameters in, a response
+object out. The template actions are in template_actions.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021
 from smssign.dialects.tencent_v3.provider import INTERNATIONAL_NAME, MAINLAND_NAME
+from smssign.dialects.tencent_v3.template_actions import TEMPLATE_HANDLERS
 
 DIALECT = "tencent_v3"
 MAX_IDS = 100
@@ -148,4 +150,5 @@ HANDLERS: dict[str, Handler] = {
     "ModifySmsSign": ModifySmsSign,
     "DeleteSmsSign": DeleteSmsSign,
     "DescribeSmsSignList": DescribeSmsSignList,
+    **TEMPLATE_HANDLERS,
 }

@@ -115,6 +115,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The signature name is too long.",
         "签名内容长度过长。",
     ),
+    "FailedOperation.MissingSignature": (
+        "Apply for a signature before applying for a template.",
+        "请先申请签名，再申请模板。",
+    ),
+    "FailedOperation.TemplateNumberLimit": (
+        "The account holds the maximum number of templates.",
+        "模板个数达到最大值。",
+    ),
+    "FailedOperation.TemplateAlreadyPassedCheck": (
+        "The template has already been approved and cannot be changed.",
+        "此模板已经通过审核，无法再次进行修改。",
+    ),
+    "FailedOperation.MissingTemplateToModify": (
+        "The template does not exist and cannot be modified.",
+        "此模板 ID 未提交申请或不存在，不能进行修改操作。",
+    ),
+    "FailedOperation.TemplateIdNotExist": ("The TemplateId does not exist.", "模板 ID 不存在。"),
+    "InvalidParameter.InvalidParameters": ("A parameter is invalid.", "参数校验失败。"),
+    "InvalidParameterValue.InvalidSmsType": ("SmsType is invalid.", "SmsType 字段校验错误。"),
+    "InvalidParameterValue.InvalidTemplateFormat": (
+        "The template content does not follow the format rules.",
+        "模板格式错误。",
+    ),
+    "InvalidParameterValue.MarketingTemplateWithoutUnsubscribe": (
+        "A marketing template must tell the recipient how to opt out.",
+        "营销短信模板需要添加退订方式。",
+    ),
     "UnauthorizedOperation.RequestIpNotInWhitelist": (
         "The caller's IP is not in the allow-list.",
         "请求 IP 不在白名单中。",
@@ -126,8 +153,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def format_error(version: str, detail: str) -> TencentError:
+    """A template content that breaks the format rules: 2019 lists no InvalidTemplateFormat."""
+    if version == "2019-07-11":
+        return TencentError("InvalidParameter.InvalidParameters", detail)
+    return TencentError("InvalidParameterValue.InvalidTemplateFormat", detail)
+
+
+def _template_error(exc: core.SmssignError, action: str, version: str) -> TencentError | None:
+    """The template actions' own codes; None where the signature mapping applies."""
+    match exc:
+        case core.InvalidTemplateContent():
+            return format_error(version, exc.reason)
+        case core.ScopeImmutable():
+            return TencentError("InvalidParameterValue.InvalidInternational", exc.reason)
+        case core.InvalidTemplateType():
+            return TencentError("InvalidParameterValue.InvalidSmsType", exc.reason)
+        case core.InvalidSubmission():
+            return TencentError("InvalidParameter.InvalidParameters", f"{exc.field}: {exc.reason}")
+        case core.MissingSignature():
+            return TencentError("FailedOperation.MissingSignature")
+        case core.QuotaExceeded():
+            return TencentError("FailedOperation.TemplateNumberLimit")
+        case core.NotModifiable():
+            return TencentError("FailedOperation.TemplateAlreadyPassedCheck")
+        case core.NotFound():
+            if action == "DeleteSmsTemplate":
+                return TencentError("FailedOperation.TemplateIdNotExist")
+            return TencentError("FailedOperation.MissingTemplateToModify")
+    return None
+
+
 def from_core(exc: core.SmssignError, action: str, version: str) -> TencentError:
     """The wire error for a neutral core error, as the action's error list defines it."""
+    if action.endswith("Template") or action.endswith("TemplateList"):
+        template_error = _template_error(exc, action, version)
+        if template_error is not None:
+            return template_error
     match exc:
         case core.NotEnterprise():
             return TencentError("FailedOperation.NotEnterpriseCertification")

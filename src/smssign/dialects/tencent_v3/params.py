@@ -65,6 +65,14 @@ _SUBMISSION = (
     Param("QualificationId", Kind.INTEGER),
 )
 
+_TEMPLATE = (
+    Param("TemplateName", Kind.STRING, required=True),
+    Param("TemplateContent", Kind.STRING, required=True),
+    Param("SmsType", Kind.INTEGER, required=True),
+    Param("International", Kind.INTEGER, required=True),
+    Param("Remark", Kind.STRING, required=True),
+)
+
 ACTIONS: Mapping[str, tuple[Param, ...]] = {
     "AddSmsSign": _SUBMISSION,
     "ModifySmsSign": (Param("SignId", Kind.INTEGER, required=True), *_SUBMISSION),
@@ -72,6 +80,16 @@ ACTIONS: Mapping[str, tuple[Param, ...]] = {
     "DescribeSmsSignList": (
         Param("SignIdSet", Kind.INTEGER_LIST, required=True, versions=(V2019,)),
         Param("SignIdSet", Kind.INTEGER_LIST, versions=(V2021,)),
+        Param("International", Kind.INTEGER, required=True),
+        Param("Limit", Kind.INTEGER, versions=(V2021,)),
+        Param("Offset", Kind.INTEGER, versions=(V2021,)),
+    ),
+    "AddSmsTemplate": _TEMPLATE,
+    "ModifySmsTemplate": (Param("TemplateId", Kind.INTEGER, required=True), *_TEMPLATE),
+    "DeleteSmsTemplate": (Param("TemplateId", Kind.INTEGER, required=True),),
+    "DescribeSmsTemplateList": (
+        Param("TemplateIdSet", Kind.INTEGER_LIST, required=True, versions=(V2019,)),
+        Param("TemplateIdSet", Kind.INTEGER_LIST, versions=(V2021,)),
         Param("International", Kind.INTEGER, required=True),
         Param("Limit", Kind.INTEGER, versions=(V2021,)),
         Param("Offset", Kind.INTEGER, versions=(V2021,)),

@@ -264,6 +264,6 @@ PROTOCOL: WireProtocol[Incoming, TencentError] = WireProtocol(
         internal=lambda: TencentError("InternalError"),
         rate_limited=lambda: TencentError("RequestLimitExceeded"),
     ),
-    # Tencent refuses all four actions to individually certified accounts.
+    # Tencent refuses every sign and template action to individually certified accounts.
     enterprise_actions=frozenset(HANDLERS),
 )

@@ -66,12 +66,18 @@ PROVIDER = Provider(
             demo=_demo,
         ),
     ),
-    # As Tencent documents them for the signature actions.
+    # As Tencent documents them per action.
     rate_limits={
         "AddSmsSign": "1/second",
         "ModifySmsSign": "1/second",
         "DeleteSmsSign": "1/second",
         "DescribeSmsSignList": "20/second",
+        # The template actions as the 2021 page documents them (the 2019 page gives
+        # ModifySmsTemplate 1/second; limits are kept per action, not per version).
+        "AddSmsTemplate": "2/second",
+        "ModifySmsTemplate": "20/second",
+        "DeleteSmsTemplate": "1/second",
+        "DescribeSmsTemplateList": "20/second",
     },
     name_rules={"mainland": MAINLAND_NAME, "international": INTERNATIONAL_NAME},
     hosts=("sms.tencentcloudapi.com",),
