@@ -9,13 +9,11 @@ from smssign.core import rules
 from smssign.core.model import Draft, Image, Signature, Status
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError
-from smssign.dialects.tencent_v3.params import V2019, V2021
+from smssign.dialects.tencent_v3.params import V2019, V2021, requested_ids, scope_of, window
 from smssign.dialects.tencent_v3.provider import INTERNATIONAL_NAME, MAINLAND_NAME
 from smssign.dialects.tencent_v3.template_actions import TEMPLATE_HANDLERS
 
 DIALECT = "tencent_v3"
-MAX_IDS = 100
-DEFAULT_LIMIT = 10
 
 STATUS_CODES = {
     Status.APPROVED: 0,
@@ -40,16 +38,9 @@ def _image(params: dict[str, Any], name: str) -> Image | None:
     return rules.load_image(data, field=name)
 
 
-def _international(params: dict[str, Any]) -> bool:
-    value = params["International"]
-    if value not in (0, 1):
-        raise TencentError("InvalidParameterValue.InvalidInternational")
-    return bool(value)
-
-
 def _draft(call: Call, params: dict[str, Any]) -> Draft:
     """Validate an Add/Modify submission in the order the mapping table lists the rules."""
-    international = _international(params)
+    international = scope_of(params)
     name = params["SignName"].strip()
     rule = INTERNATIONAL_NAME if international else MAINLAND_NAME
     rule.check(name)
@@ -97,24 +88,17 @@ async def DeleteSmsSign(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def DescribeSmsSignList(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    international = _international(params)
-    ids: list[int] = params.get("SignIdSet") or []
-    if len(ids) > MAX_IDS:
-        raise TencentError("InvalidParameterValue.LimitVerifyFail", f"at most {MAX_IDS} ids")
+    scope = scope_of(params)
+    ids = requested_ids(params, "SignIdSet")
     service = call.runtime.signatures
     if ids:
         found = await service.describe(call.account, ids)
-        listed = [s for s in found if s.international == international]
+        listed = [s for s in found if s.international == scope]
     else:
-        limit = params.get("Limit", DEFAULT_LIMIT)
-        offset = params.get("Offset", 0)
-        if not 0 < limit <= MAX_IDS:
-            raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 100")
-        if offset < 0:
-            raise TencentError("InvalidParameterValue", "Offset must not be negative")
+        offset, limit = window(params)
         # The reply carries no total, so the matches are not counted.
         listed, _ = await service.page(
-            call.account, international=international, offset=offset, limit=limit, count=False
+            call.account, international=scope, offset=offset, limit=limit, count=False
         )
     qualifications: dict[int, tuple[str, int]] = {}
     if call.version == V2021 and any(s.qualification_id for s in listed):

@@ -187,3 +187,35 @@ def _integer(name: str, raw: Any) -> int:
     if not INT64_MIN <= value <= INT64_MAX:
         raise TencentError("InvalidParameter", f"{name} is out of range")
     return value
+
+
+# --- what the Describe…List actions share -------------------------------------------
+
+MAX_IDS = 100
+DEFAULT_LIMIT = 10
+
+
+def scope_of(params: dict[str, Any]) -> bool:
+    value = params["International"]
+    if value not in (0, 1):
+        raise TencentError("InvalidParameterValue.InvalidInternational")
+    return bool(value)
+
+
+def requested_ids(params: dict[str, Any], name: str) -> list[int]:
+    """The ids a Describe…List asks for by `name` (SignIdSet, TemplateIdSet), at most 100."""
+    ids: list[int] = params.get(name) or []
+    if len(ids) > MAX_IDS:
+        raise TencentError("InvalidParameterValue.LimitVerifyFail", f"at most {MAX_IDS} ids")
+    return ids
+
+
+def window(params: dict[str, Any]) -> tuple[int, int]:
+    """(offset, limit) of a Describe…List that names no ids: Limit 1 to 100, Offset >= 0."""
+    limit: int = params.get("Limit", DEFAULT_LIMIT)
+    offset: int = params.get("Offset", 0)
+    if not 0 < limit <= MAX_IDS:
+        raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 100")
+    if offset < 0:
+        raise TencentError("InvalidParameterValue", "Offset must not be negative")
+    return offset, limit

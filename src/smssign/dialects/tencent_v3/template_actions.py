@@ -14,11 +14,9 @@ from smssign.core.model import Status, Template, TemplateType
 from smssign.core.templates import TemplateDraft, parse
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError, format_error
-from smssign.dialects.tencent_v3.params import V2021
+from smssign.dialects.tencent_v3.params import V2021, requested_ids, scope_of, window
 
 DIALECT = "tencent_v3"
-MAX_IDS = 100
-DEFAULT_LIMIT = 10
 
 SMS_TYPES = {
     0: TemplateType.NORMAL,
@@ -36,18 +34,11 @@ _NUMBERED = re.compile(r"\{([^{}]*)\}")
 _OPT_OUT = ("拒收请回复", "回T退订", "退订回T", "Reply STOP", "reply STOP")
 
 
-def _international(params: dict[str, Any]) -> bool:
-    value = params["International"]
-    if value not in (0, 1):
-        raise TencentError("InvalidParameterValue.InvalidInternational")
-    return bool(value)
-
-
 def _draft(call: Call, params: dict[str, Any]) -> TemplateDraft:
     sms_type = SMS_TYPES.get(params["SmsType"])
     if sms_type is None:
         raise TencentError("InvalidParameterValue.InvalidSmsType", "SmsType must be 0 to 3")
-    international = _international(params)
+    international = scope_of(params)
     content = params["TemplateContent"]
     # Tencent's variables are numbers only; a word in braces is a format error here.
     if any(not name.isdigit() for name in _NUMBERED.findall(content)):
@@ -89,23 +80,16 @@ async def DeleteSmsTemplate(call: Call, params: dict[str, Any]) -> dict[str, Any
 
 
 async def DescribeSmsTemplateList(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    international = _international(params)
-    ids: list[int] = params.get("TemplateIdSet") or []
-    if len(ids) > MAX_IDS:
-        raise TencentError("InvalidParameterValue.LimitVerifyFail", f"at most {MAX_IDS} ids")
+    scope = scope_of(params)
+    ids = requested_ids(params, "TemplateIdSet")
     service = call.runtime.templates
     if ids:
         found = await service.describe(call.account, ids)
-        listed = [t for t in found if t.international == international]
+        listed = [t for t in found if t.international == scope]
     else:
-        limit = params.get("Limit", DEFAULT_LIMIT)
-        offset = params.get("Offset", 0)
-        if not 0 < limit <= MAX_IDS:
-            raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be 1 to 100")
-        if offset < 0:
-            raise TencentError("InvalidParameterValue", "Offset must not be negative")
+        offset, limit = window(params)
         listed, _ = await service.page(
-            call.account, international=international, offset=offset, limit=limit
+            call.account, international=scope, offset=offset, limit=limit
         )
     return {"DescribeTemplateStatusSet": [_describe(t, call.version) for t in listed]}
 
