@@ -36,6 +36,9 @@ def _with_signature_id(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+RESET_LOCK_WAIT = "60s"
+
+
 async def erase(engine: AsyncEngine) -> None:
     """Delete every row of every smssign table but `KEPT`, in one transaction.
 
@@ -52,6 +55,10 @@ async def erase(engine: AsyncEngine) -> None:
     ]
     async with database.write() as writer:
         if engine.dialect.name == "postgresql":
+            # TRUNCATE waits for every open read of these tables (the server's workers
+            # read them all the time); a reset may wait for them longer than the bounded
+            # lock wait that keeps API writes from outliving their callers.
+            await writer.execute(text(f"SET LOCAL lock_timeout = '{RESET_LOCK_WAIT}'"))
             names = ", ".join(f'"{table.name}"' for table in doomed)
             await writer.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             return
