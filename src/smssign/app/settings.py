@@ -64,6 +64,9 @@ class Settings:
     """Per account and action, keyed `<dialect>:<action>`; None for the defaults each
     dialect declares (its provider.py)."""
     rate_limit_enabled: bool = True
+    refuse_retired_actions: bool = False
+    """`serve --refuse-retired-actions`: a dialect answers the actions its provider retired
+    as that provider now does; by default they work, because the clients still ship them."""
     max_body_bytes: int = 12 * 1024 * 1024
     """The server refuses bodies above this before any dialect reads them."""
     backoffice: BackofficeSettings = field(default_factory=BackofficeSettings)

@@ -29,6 +29,15 @@ def serve(
     no_rate_limit: Annotated[
         bool, typer.Option("--no-rate-limit", help="Turn the per-account rate limits off.")
     ] = False,
+    refuse_retired_actions: Annotated[
+        bool,
+        typer.Option(
+            "--refuse-retired-actions",
+            envvar="SMSSIGN_REFUSE_RETIRED_ACTIONS",
+            help="Answer the API actions a provider has retired as retired (its 404 'no such "
+            "API' error, in its envelope). By default they still work, as clients ship them.",
+        ),
+    ] = False,
     demo: Annotated[
         bool,
         typer.Option(
@@ -189,6 +198,7 @@ def serve(
         database_url=database,
         data_dir=data_dir,
         rate_limit_enabled=not no_rate_limit,
+        refuse_retired_actions=refuse_retired_actions,
         redis_url=redis or None,
         redis_prefix=redis_prefix,
         blobs_url=blobs or None,
