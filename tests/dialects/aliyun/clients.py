@@ -47,13 +47,9 @@ def legacy_call(client: AcsClient, request: Any) -> dict[str, Any]:
     return decoded
 
 
-def common(
-    server: Server, client: AcsClient, action: str, **params: Any
-) -> dict[str, Any]:
+def common(server: Server, client: AcsClient, action: str, **params: Any) -> dict[str, Any]:
     """A new-generation action through the legacy SDK's CommonRequest."""
-    request = CommonRequest(
-        domain=f"127.0.0.1:{server.port}", version=VERSION, action_name=action
-    )
+    request = CommonRequest(domain=f"127.0.0.1:{server.port}", version=VERSION, action_name=action)
     request.set_method("POST")
     request.set_protocol_type("http")
     for name, value in params.items():
