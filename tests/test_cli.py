@@ -39,7 +39,15 @@ def created(database: str, name: str, *flags: str) -> dict[str, Any]:
 
 def test_accounts_create_json_shape(database: str) -> None:
     data = created(database, "cli-enterprise")
-    assert set(data) == {"id", "name", "certification", "tencent", "legacy", "yunpian"}
+    assert set(data) == {
+        "id",
+        "name",
+        "certification",
+        "tencent",
+        "legacy",
+        "yunpian",
+        "aliyun",
+    }
     assert isinstance(data["id"], int) and data["name"] == "cli-enterprise"
     assert data["certification"] == "enterprise"
     assert set(data["tencent"]) == {"secret_id", "secret_key"}
