@@ -192,7 +192,10 @@ async def console(web: httpx.AsyncClient) -> None:
         "/console/accounts", data={"csrf": csrf_of(listing), "name": "console-acme"}
     )
     assert created.status_code == 200, created.text
-    hint = "yunpian: apikey · aliyun: AccessKeyId / AccessKeySecret · toy: TokenId / TokenSecret · toybearer: Bearer"
+    hint = (
+        "yunpian: apikey · aliyun: AccessKeyId / AccessKeySecret · toy: TokenId / TokenSecret"
+        " · toybearer: Bearer"
+    )
     assert hint in created.text
     assert "<td>toy</td>" in created.text and "<td>toybearer</td>" in created.text
 
