@@ -192,7 +192,11 @@ def test_new_generation_signature_lifecycle(
     assert (rejected.sign_status, rejected.audit_info.reject_info) == (2, "请补充")
     updated = c.update_sms_sign(
         m.UpdateSmsSignRequest(
-            sign_name="新一代", sign_source=5, qualification_id=qid, third_party=True
+            sign_name="新一代",
+            sign_source=5,
+            qualification_id=qid,
+            third_party=True,
+            authorization_letter_id=7,
         )
     ).body
     assert updated.code == "OK" and updated.order_id != created.order_id
@@ -237,6 +241,41 @@ def test_new_generation_refusals_change_nothing(
     error = raises(lambda: c.create_sms_sign(request))
     assert (error.code, error.status_code) == (code, status)
     assert server.row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"sign_source": 0, "third_party": True}, "ParameterMismatch.ThirdParty"),
+        ({"sign_source": 2}, "MissApplySceneContent"),
+        ({"sign_source": 2, "apply_scene_content": "应用商店"}, "InvalidApplySceneContent"),
+        (
+            {"sign_source": 1, "apply_scene_content": "ftp://example.com"},
+            "InvalidApplySceneContent",
+        ),
+    ],
+)
+def test_new_generation_scene_and_third_party_checks(
+    server: Server, account: dict[str, Any], fields: dict[str, Any], code: str
+) -> None:
+    c = client(server, account, "v2")
+    qid = qualification(server, account)
+    before = server.row_counts()
+    request = m.CreateSmsSignRequest(sign_name="新签名", qualification_id=qid, **fields)
+    error = raises(lambda: c.create_sms_sign(request))
+    assert (error.code, error.status_code) == (code, 400)
+    assert server.row_counts() == before
+    fine = m.CreateSmsSignRequest(
+        sign_name="新签名",
+        qualification_id=qid,
+        sign_source=2,
+        apply_scene_content="https://apps.example.com/app",
+        third_party=True,
+        authorization_letter_id=3,
+    )
+    assert c.create_sms_sign(fine).body.code == "OK"
+    got = c.get_sms_sign(m.GetSmsSignRequest(sign_name="新签名")).body
+    assert (got.authorization_letter_id, got.third_party) == (3, True)
 
 
 def test_missing_parameters_are_named(server: Server, account: dict[str, Any]) -> None:

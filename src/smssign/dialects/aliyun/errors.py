@@ -13,7 +13,6 @@ from smssign.core import errors as core
 
 GATEWAY: dict[str, tuple[int, str]] = {
     "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
-    "InvalidAccessKeyId.Inactive": (400, "Specified access key is disabled."),
     "SignatureDoesNotMatch": (
         400,
         "Specified signature is not matched with our calculation. server string to sign is:",
@@ -52,6 +51,19 @@ GATEWAY: dict[str, tuple[int, str]] = {
         "Sorry, this signature already exists and cannot be applied for again.",
     ),
     "InvalidQualification": (400, "The qualification should be approved."),
+    "ParameterMismatch.ThirdParty": (
+        400,
+        "The type of signature, whether for personal use or for a third party, should be "
+        "consistent with the qualifications.",
+    ),
+    "InvalidApplySceneContent": (
+        400,
+        "For certain signature sources, the applySceneContent should be an HTTP or HTTPS link.",
+    ),
+    "MissApplySceneContent": (
+        400,
+        "In some signature sources, the applySceneContent is required.",
+    ),
     "InvalidSignName": (
         400,
         "The signature cannot contain spaces, special symbols, or all numbers.",
@@ -72,7 +84,6 @@ BUSINESS: dict[str, str] = {
     "isv.OUT_OF_SERVICE": "业务停机",
     "isv.SMS_TEMPLATE_ILLEGAL": "短信模板不合法",
     "isv.TEMPLATE_COUNT_OVER_LIMIT": "模板数量超过限制",
-    "isp.RAM_PERMISSION_DENY": "RAM权限DENY",
     "isp.SYSTEM_ERROR": "系统错误",
 }
 """Code -> Alibaba's short Chinese text (HTTP 200)."""
@@ -174,10 +185,8 @@ def from_core(exc: core.SmssignError, action: str) -> AliyunError:
     if specific is not None:
         return specific
     match exc:
-        case core.NotEnterprise():
-            if action in NEW_SIGN_ACTIONS:
-                return AliyunError("ForbiddenAction")
-            return AliyunError("isp.RAM_PERMISSION_DENY", "an enterprise account is required")
+        case core.NotEnterprise():  # no action is enterprise-only today
+            return AliyunError("ForbiddenAction")
         case core.InArrears():
             return AliyunError("isv.OUT_OF_SERVICE")
         case core.IpNotAllowed():

@@ -9,6 +9,7 @@ Alibaba-only fields ride in the signature's `extra` under these keys: `sign_sour
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from smssign.core import errors as core
@@ -26,6 +27,7 @@ LONGEST_REMARK = 200
 MOST_FILE_BYTES = 2 * 1024 * 1024
 SUFFIXES = frozenset({"jpg", "jpeg", "png", "gif"})
 SIGN_SOURCES = range(6)
+_LINK = re.compile(r"https?://[^\s]+", re.IGNORECASE)
 _FORBIDDEN_WORDS = ("测试", "test")
 _OPTIONAL = {
     "MoreData": "more_data",
@@ -198,7 +200,24 @@ async def QuerySmsSignList(call: Call, values: dict[str, Any]) -> dict[str, Any]
     }
 
 
+URL_SOURCES = frozenset({1, 2})
+"""SignSource 1 (a filed website) and 2 (an app) need ApplySceneContent, an http(s) link."""
+
+
+def _check_scene(values: dict[str, Any]) -> None:
+    """The new generation's own checks of a submission, before any core rule."""
+    if values.get("ThirdParty") and "AuthorizationLetterId" not in values:
+        raise AliyunError("ParameterMismatch.ThirdParty", "ThirdParty needs AuthorizationLetterId")
+    scene = values.get("ApplySceneContent")
+    if values["SignSource"] in URL_SOURCES:
+        if scene is None:
+            raise AliyunError("MissApplySceneContent")
+        if not _LINK.fullmatch(scene.strip()):
+            raise AliyunError("InvalidApplySceneContent")
+
+
 def _new_draft(values: dict[str, Any], name: str) -> Draft:
+    _check_scene(values)
     extra = _fields(values)
     return Draft(
         name=name,
