@@ -3,6 +3,7 @@ endpoint (https://dysmsapi.aliyuncs.com), in both signature styles, and `smssign
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -71,3 +72,22 @@ def test_the_fixture_covers_alibaba(smssign_mock: SmsMock) -> None:
     assert add(client, "阿里云") == "OK"
     listed = client.query_sms_sign_list(models.QuerySmsSignListRequest()).body
     assert [s.sign_name for s in listed.sms_sign_list] == ["阿里云"]
+
+
+def test_legacy_sdk_through_its_own_copy_of_requests() -> None:
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkdysmsapi.request.v20170525.QuerySmsSignRequest import QuerySmsSignRequest
+
+    with mock() as sms:
+        account = sms.create_account("acme")
+        assert add(tea(account), "阿里云") == "OK"
+        client = AcsClient(
+            account["aliyun"]["access_key_id"],
+            account["aliyun"]["access_key_secret"],
+            "cn-hangzhou",
+            auto_retry=False,
+        )
+        request = QuerySmsSignRequest()
+        request.set_SignName("阿里云")
+        reply = json.loads(client.do_action_with_exception(request))
+        assert (reply["Code"], reply["SignStatus"]) == ("OK", 0)

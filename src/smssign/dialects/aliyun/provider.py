@@ -79,4 +79,6 @@ PROVIDER = Provider(
     # The regional and proxy endpoints the SDKs' endpoint map lists.
     host_patterns=(r"dysmsapi(-[a-z]+)?(\.[a-z0-9-]+)?\.aliyuncs\.com",),
     walkthrough=_walkthrough,
+    # aliyun-python-sdk-core sends through its own copy of requests.
+    requests_copies=("aliyunsdkcore.vendored.requests",),
 )
