@@ -8,6 +8,7 @@ names); unsigned ones fuzz the RPC v1 common parameters themselves.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -71,6 +72,23 @@ def test_signed_requests(server: Server, account: dict[str, Any], request: Any) 
     body = check_envelope(signing.v1(server.url, key, secret, action, values))
     if body["Code"] != "OK":
         assert server.row_counts() == before, body
+
+
+@FUZZ
+@given(request=requests(), in_body=st.sets(st.text(max_size=30), max_size=3), chunked=st.booleans())
+def test_signed_acs3_requests_with_form_bodies(
+    server: Server, account: dict[str, Any], request: Any, in_body: set[str], chunked: bool
+) -> None:
+    action, values = request
+    key, secret = keys(account)
+    body_names = {n for n in values if n.startswith("SignFileList") or n in in_body}
+    query = {k: v for k, v in values.items() if k not in body_names}
+    body = urlencode({k: v for k, v in values.items() if k in body_names}).encode()
+    before = server.row_counts()
+    reply = signing.acs3(server.url, key, secret, action, query, body=body, chunked=chunked)
+    body_json = check_envelope(reply)
+    if body_json["Code"] != "OK":
+        assert server.row_counts() == before, body_json
 
 
 common_names = st.sampled_from(
