@@ -83,7 +83,6 @@ BUSINESS: dict[str, str] = {
     "isv.ACCOUNT_ABNORMAL": "账户异常",
     "isv.OUT_OF_SERVICE": "业务停机",
     "isv.SMS_TEMPLATE_ILLEGAL": "短信模板不合法",
-    "isv.TEMPLATE_COUNT_OVER_LIMIT": "模板数量超过限制",
     "isp.SYSTEM_ERROR": "系统错误",
 }
 """Code -> Alibaba's short Chinese text (HTTP 200)."""
@@ -170,8 +169,8 @@ def _template_error(exc: core.SmssignError) -> AliyunError | None:
             return AliyunError("isv.INVALID_PARAMETERS", f"{exc.field}: {exc.reason}")
         case core.MissingSignature():
             return AliyunError("isv.SMS_SIGNATURE_ILLEGAL", "apply for a signature first")
-        case core.QuotaExceeded():
-            return AliyunError("isv.TEMPLATE_COUNT_OVER_LIMIT")
+        case core.QuotaExceeded():  # Alibaba documents no code of its own for this
+            return AliyunError("isv.INVALID_PARAMETERS", "the account holds too many templates")
         case core.NotModifiable():
             return AliyunError("isv.INVALID_PARAMETERS", f"the template is {exc.status}")
         case core.NotFound():
