@@ -23,6 +23,7 @@ from starlette.responses import Response
 from smssign.core.access import Access, Caller
 from smssign.core.errors import SmssignError
 from smssign.core.model import Account
+from smssign.core.sending import SendService
 from smssign.core.service import SignatureService
 from smssign.core.templates import TemplateService
 
@@ -51,6 +52,11 @@ class Services(Protocol):
 
     @property
     def access(self) -> Access: ...
+
+    @property
+    def sending(self) -> SendService:
+        """Messages: send, pulls, replies (core/sending.py)."""
+        ...
 
     @property
     def blobs(self) -> Images: ...
