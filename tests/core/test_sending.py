@@ -44,7 +44,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, loop: asyncio.AbstractEventLoop, clock: FixedClock) -> Iterator[Runtime]:
+def runtime(
+    tmp_path: Path, loop: asyncio.AbstractEventLoop, clock: FixedClock
+) -> Iterator[Runtime]:
     context = open_runtime(
         Settings(database_url="sqlite:///:memory:", data_dir=tmp_path),
         clock=clock,
@@ -61,7 +63,10 @@ def sending(runtime: Runtime, clock: FixedClock) -> SendService:
 
 
 async def ready_account(
-    runtime: Runtime, *, content: str = "您的验证码是{1}，{2}分钟内有效。", international: bool = False
+    runtime: Runtime,
+    *,
+    content: str = "您的验证码是{1}，{2}分钟内有效。",
+    international: bool = False,
 ) -> tuple[Account, int]:
     """An account with the approved signature 腾讯 and an approved template; its id."""
     account = (await runtime.accounts.create(f"acme{international}{len(content)}")).account
@@ -134,7 +139,11 @@ def test_a_send_stores_each_message_with_its_event_before_it_returns(
             1, 1, "serial-0", "ctx",
         )  # fmt: skip
         assert first.status is MessageStatus.PENDING
-        events = [e for e in await runtime.repository.events(account.id) if e.type.value.startswith("message")]
+        events = [
+            e
+            for e in await runtime.repository.events(account.id)
+            if e.type.value.startswith("message")
+        ]
         assert [e.type for e in events] == [EventType.MESSAGE_ACCEPTED] * 2
         assert events[0].payload["message"]["provider_message_id"] == "serial-0"
         page, total = await sending.messages(MessageFilter(account_id=account.id))
@@ -233,14 +242,18 @@ def test_frequency_limits_count_per_number_and_change_per_account(
         assert twice.results[1].error.limit == "thirty"  # type: ignore[union-attr]
         for minute in (1, 2):
             clock.advance(60)
-            sent = await sending.send(account, request(template_id, "13800138000", params=(str(minute), "5")))
+            sent = await sending.send(
+                account, request(template_id, "13800138000", params=(str(minute), "5"))
+            )
             assert sent.results[0].error is None
         clock.advance(60)
         fourth = await sending.send(account, request(template_id, "13800138000", params=("9", "5")))
         assert fourth.results[0].error.limit == "hour"  # type: ignore[union-attr]
         await runtime.repository.change_sending(account.id, balance=None, frequency={"hour": 0})
         clock.advance(1)
-        assert (await sending.send(account, request(template_id, "13800138000"))).results[0].error is None
+        assert (await sending.send(account, request(template_id, "13800138000"))).results[
+            0
+        ].error is None
         clock.advance(60)
         day = await sending.send(account, request(template_id, "13800138000", params=("7", "5")))
         assert day.results[0].error.limit == "day"  # type: ignore[union-attr]
@@ -355,7 +368,11 @@ def test_free_text_is_matched_to_an_approved_template(
     async def scenario() -> None:
         account, template_id = await ready_account(runtime)
         match = await sending.match_text(account, "【腾讯】您的验证码是8888，10分钟内有效。")
-        assert (match.template.id, match.sign, match.params) == (template_id, "腾讯", ("8888", "10"))
+        assert (match.template.id, match.sign, match.params) == (
+            template_id,
+            "腾讯",
+            ("8888", "10"),
+        )
         with pytest.raises(errors.NoTemplateMatch):
             await sending.match_text(account, "【腾讯】别的内容")
         with pytest.raises(errors.SignatureNotApproved):

@@ -27,8 +27,22 @@ def serve(
     database: DatabaseOption = DEFAULT_DATABASE,
     data_dir: DataDirOption = Path("./smssign-data"),
     no_rate_limit: Annotated[
-        bool, typer.Option("--no-rate-limit", help="Turn the per-account rate limits off.")
+        bool,
+        typer.Option(
+            "--no-rate-limit",
+            help="Turn the per-account API rate limits and the per-number sending "
+            "frequency limits off.",
+        ),
     ] = False,
+    delivery_delay: Annotated[
+        float,
+        typer.Option(
+            "--delivery-delay",
+            min=0,
+            help="Seconds before simulated delivery reports each accepted message "
+            "(delivered, unless an outcome rule or magic test number says otherwise).",
+        ),
+    ] = 0.0,
     demo: Annotated[
         bool,
         typer.Option(
@@ -126,7 +140,7 @@ def serve(
         typer.Option(
             "--testing",
             help="Mount the unauthenticated /_smssign/ routes (reset, state, seed, accounts, "
-            "reviews) for test suites. Never on a production node.",
+            "reviews, the message inbox) for test suites. Never on a production node.",
         ),
     ] = False,
     header_timeout: Annotated[
@@ -189,6 +203,7 @@ def serve(
         database_url=database,
         data_dir=data_dir,
         rate_limit_enabled=not no_rate_limit,
+        delivery_delay=delivery_delay,
         redis_url=redis or None,
         redis_prefix=redis_prefix,
         blobs_url=blobs or None,
