@@ -254,6 +254,10 @@ class InsufficientBalance(SendRefused):
     """The account's balance is below the message's fee."""
 
 
+class MarketingNotAllowed(SendRefused):
+    """An individually certified account may not send marketing messages."""
+
+
 class SendRequestInvalid(SmssignError):
     """The send request as a whole is refused; nothing was sent."""
 

@@ -35,7 +35,15 @@ from smssign.core.messages import (
     longest_window,
     outcome,
 )
-from smssign.core.model import Account, EventType, Status, Subject, Template
+from smssign.core.model import (
+    Account,
+    Certification,
+    EventType,
+    Status,
+    Subject,
+    Template,
+    TemplateType,
+)
 from smssign.core.numbers import Mobile
 from smssign.core.ports import (
     MessageFilter,
@@ -284,6 +292,11 @@ class SendService:
             raise errors.TemplateNotFound(f"no template {request.template_id}")
         if template.status is not Status.APPROVED:
             raise errors.TemplateNotApproved(f"template {template.id} is {template.status}")
+        if (
+            template.type is TemplateType.MARKETING
+            and account.certification is Certification.INDIVIDUAL
+        ):
+            raise errors.MarketingNotAllowed("individual accounts send no marketing messages")
         sign = request.sign or ""
         if sign or not template.international:
             signature = await tx.approved_signature(account.id, sign, template.international)
