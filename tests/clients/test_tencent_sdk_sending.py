@@ -157,7 +157,9 @@ def test_one_request_with_good_and_bad_numbers(v3: Sender, server: Server) -> No
 
 
 def test_a_long_message_is_billed_in_67_character_parts(v3: Sender, server: Server) -> None:
-    template_id = prepare(server, {"id": v3.account_id}, content="通知{1}")
+    template_id = prepare(
+        server, {"id": v3.account_id}, content="通知{1}", type=TemplateType.NOTIFICATION
+    )
     (entry,) = v3.send(template_id, "13800138000", params=["字" * 140])
     assert entry.Fee == 3  # 【腾讯云】 + 2 + 140 = 147 characters: 67 + 67 + 13
 
@@ -172,6 +174,9 @@ def test_a_long_message_is_billed_in_67_character_parts(v3: Sender, server: Serv
         ("too few params", "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"),
         ("empty param", "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"),
         ("too long", "InvalidParameterValue.ContentLengthLimit"),
+        ("code not digits", "InvalidParameterValue.TemplateParameterFormatError"),
+        ("code too long", "InvalidParameterValue.TemplateParameterFormatError"),
+        ("link", "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"),
         ("global template", "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone"),
         ("balance", "FailedOperation.InsufficientBalanceInSmsPackage"),
     ],
@@ -197,6 +202,13 @@ def test_every_check_on_all_numbers_answers_each_number(
         kwargs["params"] = ["1234", ""]
     elif case == "too long":
         kwargs["params"] = ["1" * 490, "5"]
+    elif case == "code not digits":
+        kwargs["params"] = ["12ab", "5"]
+    elif case == "code too long":
+        kwargs["params"] = ["1234567", "5"]
+    elif case == "link":
+        target = prepare(server, owner, content="您的订单{1}已发货", type=TemplateType.NOTIFICATION)
+        kwargs["params"] = ["详见 https://example.com/x"]
     elif case == "global template":
         target = prepare(server, owner, international=True, content="Your code is {1}.",
                          sign="腾讯云国际")  # fmt: skip

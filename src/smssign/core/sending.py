@@ -58,6 +58,33 @@ DELIVERY_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
+class ParameterRules:
+    """What a provider allows in parameter values, beyond filling every variable.
+
+    `verification_digits`: a verification template's values are 0 to that many digits;
+    `longest`: characters of a value of any other template; `urls`: whether a value may
+    hold a link. None (and True) check nothing.
+    """
+
+    verification_digits: int | None = None
+    longest: int | None = None
+    urls: bool = True
+
+    def check(self, template: Template, values: Sequence[str]) -> None:
+        for value in values:
+            if not self.urls and templates.has_url(value):
+                raise errors.ParameterRejected("url", "a parameter may not hold a link")
+            if template.type is TemplateType.VERIFICATION:
+                most = self.verification_digits
+                if most is not None and not (value.isdigit() and len(value) <= most):
+                    raise errors.ParameterRejected(
+                        "digits", f"a verification code is 0 to {most} digits"
+                    )
+            elif self.longest is not None and len(value) > self.longest:
+                raise errors.ParameterRejected("length", f"at most {self.longest} characters")
+
+
+@dataclass(frozen=True, slots=True)
 class SendRequest:
     """One send call of a dialect, parsed.
 
@@ -80,6 +107,7 @@ class SendRequest:
     session: str = ""
     extend: str = ""
     default_country: str = numbers.MAINLAND_CODE
+    parameter_rules: ParameterRules = ParameterRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +333,10 @@ class SendService:
         text = handset_text(sign, fill(template, request.params))
         if len(text) > LONGEST_MESSAGE:
             raise errors.ContentTooLong(f"at most {LONGEST_MESSAGE} characters")
+        params = request.params
+        request.parameter_rules.check(
+            template, list(params.values()) if isinstance(params, Mapping) else list(params)
+        )
         return template, sign, text
 
     async def _refusal(
@@ -563,6 +595,7 @@ def _match(template: Template, body: str) -> tuple[str, ...] | None:
 __all__ = [
     "Arrivals",
     "NumberResult",
+    "ParameterRules",
     "SendRequest",
     "SendResult",
     "SendService",

@@ -174,6 +174,18 @@ SEND_MESSAGES: dict[str, tuple[str, str]] = {
         "the request content is too long",
         "请求的短信内容太长。",
     ),
+    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": (
+        "a URL is not allowed in a template parameter",
+        "禁止在模板变量中使用 URL。",
+    ),
+    "InvalidParameterValue.TemplateParameterFormatError": (
+        "a verification code parameter must be 0 to 6 digits",
+        "验证码模板参数格式错误，验证码类模板，模板变量只能传入0 - 6位（包括6位）纯数字。",
+    ),
+    "InvalidParameterValue.TemplateParameterLengthLimit": (
+        "a template parameter is too long",
+        "单个模板变量字符数超过上限。",
+    ),
     "InvalidParameterValue.IncorrectPhoneNumber": (
         "the phone number format is incorrect",
         "手机号格式错误。",
@@ -266,6 +278,12 @@ def send_status(exc: core.SendRefused) -> str:
             return "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"
         case core.ContentTooLong():
             return "InvalidParameterValue.ContentLengthLimit"
+        case core.ParameterRejected(rule="url"):
+            return "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
+        case core.ParameterRejected(rule="digits"):
+            return "InvalidParameterValue.TemplateParameterFormatError"
+        case core.ParameterRejected():
+            return "InvalidParameterValue.TemplateParameterLengthLimit"
         case core.InvalidNumber():
             return "InvalidParameterValue.IncorrectPhoneNumber"
         case core.ScopeMismatch(template_international=True):

@@ -20,7 +20,7 @@ from smssign.core import errors as core
 from smssign.core import numbers
 from smssign.core.messages import Message, MessageStatus, Reply
 from smssign.core.model import Account
-from smssign.core.sending import SendRequest
+from smssign.core.sending import ParameterRules, SendRequest
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import MESSAGES, TencentError, send_status
 from smssign.dialects.tencent_v3.params import V2019
@@ -37,6 +37,9 @@ MOST_PULLED = 100
 PULL_DAYS = 7
 LONGEST_SESSION = 512
 SERIAL_PREFIX = "2433:"
+PARAMETER_RULES = ParameterRules(verification_digits=6, urls=False)
+"""A verification code is 0 to 6 digits; no value may hold a link (review standard 382/39023).
+Other values are not limited: the console's per-account length is not knowable here."""
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -79,6 +82,7 @@ async def SendSms(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             most_numbers=MOST_NUMBERS,
             session=session,
             extend=extend,
+            parameter_rules=PARAMETER_RULES,
         ),
     )
     entries: list[dict[str, Any]] = []
