@@ -182,10 +182,6 @@ SEND_MESSAGES: dict[str, tuple[str, str]] = {
         "a verification code parameter must be 0 to 6 digits",
         "验证码模板参数格式错误，验证码类模板，模板变量只能传入0 - 6位（包括6位）纯数字。",
     ),
-    "InvalidParameterValue.TemplateParameterLengthLimit": (
-        "a template parameter is too long",
-        "单个模板变量字符数超过上限。",
-    ),
     "InvalidParameterValue.IncorrectPhoneNumber": (
         "the phone number format is incorrect",
         "手机号格式错误。",
@@ -280,10 +276,9 @@ def send_status(exc: core.SendRefused) -> str:
             return "InvalidParameterValue.ContentLengthLimit"
         case core.ParameterRejected(rule="url"):
             return "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
-        case core.ParameterRejected(rule="digits"):
-            return "InvalidParameterValue.TemplateParameterFormatError"
         case core.ParameterRejected():
-            return "InvalidParameterValue.TemplateParameterLengthLimit"
+            # Only the digits rule is declared here (send_actions.PARAMETER_RULES).
+            return "InvalidParameterValue.TemplateParameterFormatError"
         case core.InvalidNumber():
             return "InvalidParameterValue.IncorrectPhoneNumber"
         case core.ScopeMismatch(template_international=True):
