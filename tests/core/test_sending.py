@@ -129,8 +129,12 @@ def test_a_send_stores_each_message_with_its_event_before_it_returns(
     async def scenario() -> None:
         account, template_id = await ready_account(runtime)
         result = await sending.send(
-            account, request(template_id, "13800138000", "+86 138 0013 8001", session="ctx")
-        )
+            account,
+            request(
+                template_id, "13800138000", "+86 138 0013 8001", session="ctx",
+                callback_url="http://127.0.0.1:9/status",
+            ),
+        )  # fmt: skip
         assert result.request_error is None
         first, second = result.accepted
         assert (first.mobile, second.mobile) == ("+8613800138000", "+8613800138001")
@@ -146,6 +150,7 @@ def test_a_send_stores_each_message_with_its_event_before_it_returns(
         ]
         assert [e.type for e in events] == [EventType.MESSAGE_ACCEPTED] * 2
         assert events[0].payload["message"]["provider_message_id"] == "serial-0"
+        assert events[0].payload["message"]["callback_url"] == "http://127.0.0.1:9/status"
         page, total = await sending.messages(MessageFilter(account_id=account.id))
         assert total == 2 and [m.id for m in page] == [second.id, first.id]
         view = inbox_view(first)

@@ -86,6 +86,8 @@ class SendRequest:
     extend: str = ""
     default_country: str = numbers.MAINLAND_CODE
     parameter_rules: ParameterRules = NO_RULES
+    callback_url: str | None = None
+    """The request's own status-report URL, kept with each message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ class SendService:
                         extend=request.extend,
                         created_at=now,
                         due_at=now + self.delivery_delay,
+                        callback_url=request.callback_url,
                     )
                 )
                 results.append(NumberResult(position, mobile.e164, mobile.iso_code, None, None))
