@@ -250,6 +250,103 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+_TEXT = {"type": "string"}
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+MESSAGE = {
+    "type": "object",
+    "description": "A message as the inbox shows it (GET /_smssign/messages).",
+    "properties": {
+        "id": _TEXT,
+        "dialect": _TEXT,
+        "account_id": {"type": "integer"},
+        "mobile": {**_TEXT, "description": "E.164, with +"},
+        "sign": _TEXT,
+        "template_id": _NULLABLE_TEXT,
+        "params": {"oneOf": [{"type": "array", "items": _TEXT}, {"type": "object"}]},
+        "text": {**_TEXT, "description": "As the handset shows it: 【sign】content"},
+        "parts": {"type": "integer"},
+        "fee": {"type": "integer"},
+        "status": {"enum": ["pending", "delivered", "failed"]},
+        "error_code": _NULLABLE_TEXT,
+        "provider_message_id": _TEXT,
+        "created_at": {**_TEXT, "format": "date-time"},
+        "reported_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+RULE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "pattern": {**_TEXT, "description": "A glob over E.164 numbers, such as +86139*"},
+        "status": {"enum": ["failed", "delivered", "pending"]},
+        "error_code": _NULLABLE_TEXT,
+        "account_id": {"type": ["integer", "null"]},
+        "description": _TEXT,
+    },
+}
+MESSAGE_PATHS: dict[str, Any] = {
+    "/messages": {
+        "get": {
+            "summary": "Messages sent, newest first",
+            "parameters": [
+                _query("mobile", _TEXT, "Only to this number (any form)"),
+                _query("account_id", {"type": "integer"}, "Only this account's"),
+                _query("dialect", _TEXT, "Only sent through this dialect"),
+                _query(
+                    "status", {"enum": ["pending", "delivered", "failed"]}, "Only in this status"
+                ),
+                _query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+                    "Page size",
+                ),
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "messages": {"type": "array", "items": MESSAGE},
+                            "total": {"type": "integer"},
+                        },
+                    }
+                ),
+                **_errors(400),
+            },
+        }
+    },
+    "/messages/{message_id}": {
+        "get": {
+            "summary": "One message",
+            "parameters": [_id_param("message_id", "message")],
+            "responses": {"200": _json(MESSAGE), **_errors(404)},
+        }
+    },
+    "/outcome-rules": {
+        "get": {
+            "summary": "The outcome rules of simulated delivery",
+            "responses": {
+                "200": _json(
+                    {"type": "object", "properties": {"rules": {"type": "array", "items": RULE}}}
+                )
+            },
+        },
+        "post": {
+            "summary": "Add an outcome rule (failures need their receipt code)",
+            "requestBody": _body(RULE),
+            "responses": {"201": _json(RULE), **_errors(404, 413, 415, 422)},
+        },
+    },
+    "/outcome-rules/{rule_id}": {
+        "delete": {
+            "summary": "Remove an outcome rule",
+            "parameters": [_id_param("rule_id", "rule")],
+            "responses": {"204": {"description": "Removed"}, **_errors(404)},
+        }
+    },
+}
+
+
 def _with_providers(providers: Providers) -> dict[str, Any]:
     """SCHEMAS with the registered credential kinds filled in."""
     names = list(providers.kind_names)
@@ -485,6 +582,7 @@ def document(providers: Providers) -> dict[str, Any]:
                 "responses": {"200": _json(_ref("Delivery")), **_errors(404, 422)},
             }
         },
+        **MESSAGE_PATHS,
     }
     return {
         "openapi": "3.1.0",

@@ -21,11 +21,13 @@ from starlette.routing import BaseRoute, Route
 
 from smssign.admin.openapi import document
 from smssign.backoffice.accounts import issued_json
+from smssign.backoffice.inbox import BadQuery, add_rule, message_filter
 from smssign.backoffice.operators import Operator
 from smssign.backoffice.services import Backoffice
 from smssign.backoffice.timeline import delivery_json
 from smssign.backoffice.webhooks import DeliveryStatus, Webhook
 from smssign.core import errors, images
+from smssign.core.messages import inbox_view
 from smssign.core.model import Account, Certification, Credential, Signature, Status
 from smssign.core.providers import Providers
 from smssign.web.transport import read_body
@@ -468,6 +470,40 @@ async def retry(call: Call) -> Response:
     return json_response(delivery_json(found))
 
 
+async def messages(call: Call) -> Response:
+    """The inbox's list (same filters and shape as GET /_smssign/messages)."""
+    try:
+        where, limit = message_filter(call.request.query_params)
+    except BadQuery as exc:
+        raise ApiError(400, "invalid_query", str(exc), str(exc).split(":")[0]) from exc
+    found, total = await call.backoffice.runtime.sending.messages(where, limit=limit)
+    return json_response({"messages": [inbox_view(m) for m in found], "total": total})
+
+
+async def message(call: Call) -> Response:
+    found = await call.backoffice.runtime.repository.message(call.path_id("message_id"))
+    if found is None:
+        raise ApiError(404, "not_found", "no such message")
+    return json_response(inbox_view(found))
+
+
+async def outcome_rules(call: Call) -> Response:
+    runtime = call.backoffice.runtime
+    if call.request.method == "GET":
+        found = await runtime.repository.list_outcome_rules()
+        return json_response({"rules": [rule.snapshot() for rule in found]})
+    try:
+        return json_response(await add_rule(runtime.repository, await call.body()), 201)
+    except BadQuery as exc:
+        raise ApiError(422, "invalid", str(exc), str(exc).split(":")[0]) from exc
+
+
+async def outcome_rule(call: Call) -> Response:
+    if not await call.backoffice.runtime.repository.remove_outcome_rule(call.path_id("rule_id")):
+        raise ApiError(404, "not_found", "no such rule")
+    return Response(status_code=204)
+
+
 ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
     ("/me", me, ("GET",)),
     ("/stats", stats, ("GET",)),
@@ -483,6 +519,10 @@ ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
     ("/deliveries", deliveries, ("GET",)),
     ("/deliveries/{delivery_id}", delivery, ("GET",)),
     ("/deliveries/{delivery_id}/retry", retry, ("POST",)),
+    ("/messages", messages, ("GET",)),
+    ("/messages/{message_id}", message, ("GET",)),
+    ("/outcome-rules", outcome_rules, ("GET", "POST")),
+    ("/outcome-rules/{rule_id}", outcome_rule, ("DELETE",)),
 )
 """Path (under /admin/api), handler, methods: the OpenAPI document lists exactly these."""
 

@@ -18,6 +18,7 @@ from smssign.core.clock import Clock, Randomness, SystemClock, SystemRandomness
 from smssign.core.ports import BlobStore, RateLimiter, ReplayCache, SweepableBlobs
 from smssign.core.providers import Providers
 from smssign.core.review import Reviews
+from smssign.core.sending import SendService
 from smssign.core.service import SignatureService
 from smssign.core.templates import TemplateService
 from smssign.store import migrate
@@ -47,6 +48,8 @@ class Runtime:
     """The provider registry: credential kinds, limits, display names (core/providers.py)."""
     access: Access
     """Authentication and account policy, for the gateway."""
+    sending: SendService
+    """Messages: send, simulated delivery, replies, pulls and the inbox."""
     redis: Redis | None = None
 
     @property
@@ -171,6 +174,13 @@ async def open_runtime(
             replays=replays,
             providers=providers,
             access=Access(repository),
+            sending=SendService(
+                repository,
+                clock,
+                frequency_limits=providers.frequency_limits(),
+                frequency_enabled=settings.rate_limit_enabled,
+                delivery_delay=settings.delivery_delay,
+            ),
             redis=redis,
         )
     finally:

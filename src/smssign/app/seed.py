@@ -23,6 +23,8 @@ the pytest option `--smssign-seed` read the same format::
             remark: ""
             qualification: 某某科技有限公司   # one of this account's qualifications
             extra: {}                   # provider fields (industry, website, ...)
+    outcomes:                           # simulated delivery's outcome rules
+      - {pattern: "+86137*", status: failed, error_code: "MK:0005", account: acme}
 
 Fixed credentials: one table per credential kind a dialect declares (`core/providers.py`),
 named and shaped as in `smssign accounts create --json` without the secret's hash: the key
@@ -93,8 +95,19 @@ class SeedAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class SeedOutcome:
+    """An outcome rule of simulated delivery (`outcomes:`); `account` by name, or all."""
+
+    pattern: str
+    status: str
+    error_code: str | None
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Seed:
     accounts: tuple[SeedAccount, ...] = ()
+    outcomes: tuple[SeedOutcome, ...] = ()
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -156,7 +169,7 @@ _SIGNATURE_KEYS = frozenset(
 def parse(data: Any, *, source: str = "seed", providers: Providers | None = None) -> Seed:
     """Check a whole seed; credential tables are those of `providers` (every dialect's)."""
     providers = providers or default_providers()
-    table = _table(data, source, {"accounts"})
+    table = _table(data, source, {"accounts", "outcomes"})
     raw_accounts = _list(table.get("accounts", []), f"{source}: accounts")
     accounts = tuple(
         _account(raw, f"{source}: accounts[{index}]", providers)
@@ -170,7 +183,29 @@ def parse(data: Any, *, source: str = "seed", providers: Providers | None = None
     for key in keys:
         if keys.count(key) > 1:
             raise SeedError(f"{source}: two accounts share the {key[0]} key {key[1]!r}")
-    return Seed(accounts)
+    raw_outcomes = _list(table.get("outcomes", []), f"{source}: outcomes")
+    outcomes = tuple(
+        _outcome(raw, f"{source}: outcomes[{index}]", set(names))
+        for index, raw in enumerate(raw_outcomes)
+    )
+    return Seed(accounts, outcomes)
+
+
+def _outcome(raw: Any, where: str, accounts: set[str]) -> SeedOutcome:
+    table = _table(raw, where, {"pattern", "status", "error_code", "account"})
+    pattern = _text(table.get("pattern"), f"{where}: pattern", required=True)
+    status = _text(table.get("status", "failed"), f"{where}: status")
+    code = _text(table.get("error_code", ""), f"{where}: error_code") or None
+    account = _text(table.get("account", ""), f"{where}: account") or None
+    if not pattern.startswith("+") or len(pattern) > 40:
+        raise SeedError(f"{where}: pattern: a glob over E.164 numbers, such as +86139*")
+    if status not in ("failed", "delivered", "pending"):
+        raise SeedError(f"{where}: status: failed, delivered or pending")
+    if status == "failed" and code is None:
+        raise SeedError(f"{where}: error_code: a failure needs its receipt code")
+    if account is not None and account not in accounts:
+        raise SeedError(f"{where}: account {account!r} is not in the seed")
+    return SeedOutcome(pattern, status, code if status == "failed" else None, account)
 
 
 def _account(raw: Any, where: str, providers: Providers) -> SeedAccount:
@@ -394,7 +429,27 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
         out = issued_json(Issued(account, credentials), runtime.providers)
         out["signatures"] = signatures
         created.append(out)
+    await _add_outcomes(runtime, seed.outcomes)
     return {"accounts": created, "kept": kept}
+
+
+async def _add_outcomes(runtime: Runtime, outcomes: Sequence[SeedOutcome]) -> None:
+    """Add the seed's outcome rules that are not there yet (a restart applies it again)."""
+    from smssign.core.messages import MessageStatus
+
+    existing = {
+        (r.pattern, r.status.value, r.error_code, r.account_id)
+        for r in await runtime.repository.list_outcome_rules()
+    }
+    for wanted in outcomes:
+        owner = await runtime.repository.account_named(wanted.account) if wanted.account else None
+        key = (wanted.pattern, wanted.status, wanted.error_code, owner.id if owner else None)
+        if key in existing:
+            continue
+        existing.add(key)
+        await runtime.repository.add_outcome_rule(
+            wanted.pattern, MessageStatus(wanted.status), wanted.error_code, key[3], "seed"
+        )
 
 
 def _collision(account: str, providers: Providers) -> str:

@@ -64,6 +64,10 @@ class Settings:
     """Per account and action, keyed `<dialect>:<action>`; None for the defaults each
     dialect declares (its provider.py)."""
     rate_limit_enabled: bool = True
+    """False (`--no-rate-limit`): no API rate limits and no per-number frequency limits."""
+    delivery_delay: float = 0.0
+    """`serve --delivery-delay S`: seconds after which simulated delivery decides each
+    accepted message (delivered, unless an outcome rule says otherwise)."""
     refuse_retired_actions: bool = False
     """`serve --refuse-retired-actions`: a dialect answers the actions its provider retired
     as that provider now does; by default they work, because the clients still ship them."""

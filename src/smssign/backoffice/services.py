@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
+from smssign.backoffice.carrier import Carrier
 from smssign.backoffice.operators import OperatorService
 from smssign.backoffice.timeline import Timeline, build
 from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
@@ -82,6 +83,7 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         "console", lambda: runtime.randomness.token(32), runtime.clock.now()
     )
     worker = None
+    carrier: Carrier | None = None
     tasks: list[asyncio.Task[None]] = []
     if workers:
         worker = DeliveryWorker(
@@ -107,6 +109,13 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         if policy.mode.value != "off":
             tasks.append(asyncio.create_task(reviewer.run(), name="smssign-auto-review"))
         tasks.append(asyncio.create_task(_sweep_blobs(runtime), name="smssign-blob-sweep"))
+        carrier = Carrier(
+            runtime.sending,
+            runtime.clock,
+            poll_interval=settings.poll_interval,
+            decided=worker.wake,
+        )
+        tasks.append(asyncio.create_task(carrier.run(), name="smssign-delivery"))
     backoffice = Backoffice(
         runtime=runtime,
         store=store,
@@ -120,6 +129,8 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         yield backoffice
     finally:
         backoffice.operators.close()
+        if carrier is not None:
+            carrier.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

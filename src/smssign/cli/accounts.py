@@ -26,6 +26,13 @@ app = typer.Typer(help="Create accounts, change their policy, rotate credentials
 HASHED = tuple(kind for kind in PROVIDERS.kinds if kind.hashed)
 """Credential kinds whose key is kept as a hash only: shown when issued, never again."""
 
+FREQUENCY_NAMES = tuple(
+    dict.fromkeys(
+        limit.name for limits in PROVIDERS.frequency_limits().values() for limit in limits
+    )
+)
+"""Every per-number limit the providers declare, by the name an account changes it by."""
+
 if TYPE_CHECKING:
     KindName = str
 else:
@@ -83,10 +90,24 @@ def accounts_set(
     quota: Annotated[
         int | None, typer.Option("--quota", help="Most signatures the account may hold.")
     ] = None,
+    balance: Annotated[
+        int | None,
+        typer.Option("--balance", min=0, help="Message parts the account may still send."),
+    ] = None,
+    frequency: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frequency",
+            help="NAME=COUNT: change a per-number sending limit (0 turns it off); repeat "
+            f"for more. Names: {', '.join(FREQUENCY_NAMES)}.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
-    """Change an account's certification, arrears flag, IP allow-list or quota."""
+    """Change an account's certification, arrears flag, IP allow-list, quota, balance or
+    per-number frequency limits."""
+    changes = _frequency_changes(frequency or [])
     certification = None
     if individual is not None:
         certification = Certification.INDIVIDUAL if individual else Certification.ENTERPRISE
@@ -102,6 +123,10 @@ def accounts_set(
             signature_quota=quota,
         ),
     )
+    sending = run(
+        settings_for(database),
+        lambda rt: rt.repository.change_sending(account_id, balance=balance, frequency=changes),
+    )
     if as_json:
         typer.echo(
             json.dumps(
@@ -112,15 +137,34 @@ def accounts_set(
                     "arrears": account.arrears,
                     "ip_allow": list(account.ip_allow),
                     "signature_quota": account.signature_quota,
+                    "balance": sending.balance,
+                    "frequency_limits": dict(sending.frequency),
                 }
             )
         )
     else:
+        limits = ",".join(f"{k}={v}" for k, v in sorted(sending.frequency.items()))
         typer.echo(
             f"account {account.id}: {account.certification.value}, "
             f"arrears={'yes' if account.arrears else 'no'}, "
-            f"ip-allow={','.join(account.ip_allow) or 'any'}, quota={account.signature_quota}"
+            f"ip-allow={','.join(account.ip_allow) or 'any'}, quota={account.signature_quota}, "
+            f"balance={sending.balance}, frequency={limits or 'defaults'}"
         )
+
+
+def _frequency_changes(items: list[str]) -> dict[str, int]:
+    changes: dict[str, int] = {}
+    for item in items:
+        name, _, count = item.partition("=")
+        if name not in FREQUENCY_NAMES:
+            raise typer.BadParameter(
+                f"unknown limit {name!r}; one of {', '.join(FREQUENCY_NAMES)}",
+                param_hint="--frequency",
+            )
+        if not count.isdigit():
+            raise typer.BadParameter(f"{item!r}: NAME=COUNT, COUNT >= 0", param_hint="--frequency")
+        changes[name] = int(count)
+    return changes
 
 
 @app.command("rotate")

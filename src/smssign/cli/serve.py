@@ -27,7 +27,12 @@ def serve(
     database: DatabaseOption = DEFAULT_DATABASE,
     data_dir: DataDirOption = Path("./smssign-data"),
     no_rate_limit: Annotated[
-        bool, typer.Option("--no-rate-limit", help="Turn the per-account rate limits off.")
+        bool,
+        typer.Option(
+            "--no-rate-limit",
+            help="Turn the per-account API rate limits and the per-number sending "
+            "frequency limits off.",
+        ),
     ] = False,
     refuse_retired_actions: Annotated[
         bool,
@@ -38,6 +43,15 @@ def serve(
             "API' error, in its envelope). By default they still work, as clients ship them.",
         ),
     ] = False,
+    delivery_delay: Annotated[
+        float,
+        typer.Option(
+            "--delivery-delay",
+            min=0,
+            help="Seconds before simulated delivery reports each accepted message "
+            "(delivered, unless an outcome rule or magic test number says otherwise).",
+        ),
+    ] = 0.0,
     demo: Annotated[
         bool,
         typer.Option(
@@ -135,7 +149,7 @@ def serve(
         typer.Option(
             "--testing",
             help="Mount the unauthenticated /_smssign/ routes (reset, state, seed, accounts, "
-            "reviews) for test suites. Never on a production node.",
+            "reviews, the message inbox) for test suites. Never on a production node.",
         ),
     ] = False,
     header_timeout: Annotated[
@@ -199,6 +213,7 @@ def serve(
         data_dir=data_dir,
         rate_limit_enabled=not no_rate_limit,
         refuse_retired_actions=refuse_retired_actions,
+        delivery_delay=delivery_delay,
         redis_url=redis or None,
         redis_prefix=redis_prefix,
         blobs_url=blobs or None,

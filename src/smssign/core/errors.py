@@ -182,3 +182,106 @@ class ScopeImmutable(InvalidSubmission):
 
 class MissingSignature(SmssignError):
     """The account has applied for no signature yet, so it may not apply for a template."""
+
+
+# --- sending --------------------------------------------------------------------------
+
+
+class SendRefused(SmssignError):
+    """One number of a send was refused; the others of the request may still go out.
+
+    Dialects whose protocol answers these per number (a status set, a `detail` list)
+    render each; the others answer the request with the first.
+    """
+
+
+class SignatureNotApproved(SendRefused):
+    """The signature is unknown, foreign, not approved, or of the other scope."""
+
+
+class TemplateNotFound(SendRefused):
+    """No live template of the caller has that id."""
+
+
+class TemplateNotApproved(SendRefused):
+    """The template exists but is pending or rejected."""
+
+
+class NoTemplateMatch(SendRefused):
+    """Free text matched no approved template of the account (text-sending dialects)."""
+
+
+class ParameterMismatch(SendRefused):
+    """The parameters do not fill the template's variables (count, names, empty values)."""
+
+
+class ParameterRejected(SendRefused):
+    """A parameter value breaks the dialect's declared rule `rule` (sending.ParameterRules):
+    `digits` (a verification code that is not 0 to N digits), `length`, or `url`."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule
+
+
+class ContentTooLong(SendRefused):
+    """The rendered message is longer than messages.LONGEST_MESSAGE characters."""
+
+
+class InvalidNumber(SendRefused):
+    """The mobile number is malformed."""
+
+
+class ScopeMismatch(SendRefused):
+    """A mainland template to a number abroad, or an international one to a mainland number.
+
+    `template_international` says which of the two.
+    """
+
+    def __init__(self, template_international: bool) -> None:
+        super().__init__(
+            "an international template to a mainland number"
+            if template_international
+            else "a mainland template to a number abroad"
+        )
+        self.template_international = template_international
+
+
+class NumberBlocked(SendRefused):
+    """The number is on the do-not-disturb list (a magic test number, or a rule)."""
+
+
+class FrequencyLimited(SendRefused):
+    """A per-number frequency limit was hit; `limit` is the name the provider declares."""
+
+    def __init__(self, limit: str) -> None:
+        super().__init__(f"frequency limit {limit}")
+        self.limit = limit
+
+
+class InsufficientBalance(SendRefused):
+    """The account's balance is below the message's fee."""
+
+
+class MarketingNotAllowed(SendRefused):
+    """An individually certified account may not send marketing messages."""
+
+
+class SendRequestInvalid(SmssignError):
+    """The send request as a whole is refused; nothing was sent."""
+
+
+class NoNumbers(SendRequestInvalid):
+    """The request names no mobile number."""
+
+
+class TooManyNumbers(SendRequestInvalid):
+    """More numbers than the dialect allows in one request."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"at most {most} numbers")
+        self.most = most
+
+
+class MixedScope(SendRequestInvalid):
+    """Mainland and international numbers in one request where the dialect forbids it."""

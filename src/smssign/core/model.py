@@ -319,6 +319,12 @@ class EventType(StrEnum):
     TEMPLATE_REJECTED = "template.rejected"
     TEMPLATE_DELETED = "template.deleted"
     NOTIFICATION_REQUESTED = "notification.requested"
+    MESSAGE_ACCEPTED = "message.accepted"
+    """A send was accepted: payload `message` (core/messages.py Message.snapshot)."""
+    MESSAGE_DELIVERED = "message.delivered"
+    MESSAGE_FAILED = "message.failed"
+    REPLY_RECEIVED = "reply.received"
+    """A handset replied: payload `reply` (Reply.snapshot)."""
 
 
 class Verb(StrEnum):

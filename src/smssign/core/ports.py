@@ -7,11 +7,12 @@ adapter can stand in for any of them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from smssign.core.messages import Message, MessageStatus, OutcomeRule, Params, Reply, Sent
 from smssign.core.model import (
     Account,
     Application,
@@ -24,6 +25,8 @@ from smssign.core.model import (
     Signature,
     Status,
     Subject,
+    Template,
+    TemplateType,
 )
 
 
@@ -247,4 +250,210 @@ class ReplayCache(Protocol):
 
     async def ping(self) -> None:
         """Raise errors.Unavailable unless the cache answers."""
+        ...
+
+
+# --- messages (core/messages.py, core/sending.py) --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendingSettings:
+    """An account's sending state: its balance in parts, and its frequency-limit changes
+    (limit name -> count, 0 = off; names are the providers' FrequencyLimit names)."""
+
+    balance: int
+    frequency: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """The columns of a message being accepted."""
+
+    account_id: int
+    dialect: str
+    mobile: str
+    sign: str
+    signature_id: int | None
+    template_id: int | None
+    template_type: TemplateType | None
+    params: Params
+    text: str
+    parts: int
+    fee: int
+    provider_message_id: str
+    session: str
+    extend: str
+    created_at: float
+    due_at: float | None
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """The inbox's filters; None matches everything."""
+
+    mobile: str | None = None
+    account_id: int | None = None
+    dialect: str | None = None
+    status: MessageStatus | None = None
+
+
+class MessageTransaction(Protocol):
+    """The writes of sending, delivery and replies, inside one transaction."""
+
+    async def lock_sending(self, account_id: int) -> SendingSettings:
+        """The account's sending state, locked against concurrent sends of the account."""
+        ...
+
+    async def set_balance(self, account_id: int, balance: int) -> None: ...
+
+    async def approved_signature(
+        self, account_id: int, name: str, international: bool
+    ) -> Signature | None:
+        """The account's live signature of that name and scope (any status)."""
+        ...
+
+    async def template(self, account_id: int, template_id: int) -> Template | None:
+        """The account's live template (any status); None if unknown or foreign."""
+        ...
+
+    async def templates_of(self, account_id: int) -> list[Template]:
+        """The account's live templates, any status, by id (free-text matching)."""
+        ...
+
+    async def sent_since(self, account_id: int, mobile: str, since: float) -> list[Sent]:
+        """The account's messages to `mobile` accepted after `since`."""
+        ...
+
+    async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
+        """Insert in order and return them with their ids."""
+        ...
+
+    async def lock_message(self, message_id: int) -> Message | None: ...
+
+    async def due_messages(self, now: float, limit: int) -> list[Message]:
+        """Pending messages whose `due_at` has come, oldest first, locked (skipping rows
+        another node holds)."""
+        ...
+
+    async def report(
+        self, message_id: int, status: MessageStatus, error_code: str | None, at: float
+    ) -> Message:
+        """Set the outcome (`reported_at` = `at`); a pending status keeps it undecided."""
+        ...
+
+    async def outcome_rules(self) -> list[OutcomeRule]: ...
+
+    async def insert_reply(
+        self,
+        account_id: int,
+        dialect: str,
+        mobile: str,
+        text: str,
+        sign: str,
+        extend: str,
+        message_id: int | None,
+        at: float,
+    ) -> Reply: ...
+
+    async def latest_to(self, account_id: int | None, mobile: str) -> Message | None:
+        """The newest message to `mobile` (of one account, or of any)."""
+        ...
+
+    async def pull_reports(
+        self, account_id: int, dialects: Sequence[str], limit: int, at: float
+    ) -> list[Message]:
+        """Reported messages not pulled yet, oldest report first, marked pulled (a queue)."""
+        ...
+
+    async def pull_replies(
+        self, account_id: int, dialects: Sequence[str], limit: int, at: float
+    ) -> list[Reply]:
+        """Replies not pulled yet, oldest first, marked pulled."""
+        ...
+
+    async def insert_event(
+        self,
+        account_id: int,
+        type: EventType,
+        subject: Subject | None,
+        payload: dict[str, Any],
+        at: float,
+    ) -> Event: ...
+
+
+class MessageRepository(Protocol):
+    """Everything the sending use cases need from storage."""
+
+    def message_transaction(self) -> AbstractAsyncContextManager[MessageTransaction]: ...
+
+    async def message(self, message_id: int) -> Message | None: ...
+
+    async def message_page(
+        self, where: MessageFilter, *, limit: int, offset: int = 0
+    ) -> tuple[list[Message], int]:
+        """Newest first, and how many match in all."""
+        ...
+
+    async def latest_message(self, mobile: str) -> Message | None: ...
+
+    async def messages_by_provider_id(
+        self, account_id: int, provider_message_id: str
+    ) -> list[Message]: ...
+
+    async def reports_for(
+        self,
+        account_id: int,
+        dialects: Sequence[str],
+        mobile: str,
+        since: float,
+        until: float | None,
+        limit: int,
+    ) -> list[Message]:
+        """Reported messages to `mobile` sent in [since, until], oldest first (no queue)."""
+        ...
+
+    async def replies_for(
+        self,
+        account_id: int,
+        dialects: Sequence[str],
+        mobile: str,
+        since: float,
+        until: float | None,
+        limit: int,
+    ) -> list[Reply]: ...
+
+    async def replies(self, account_id: int | None = None, limit: int = 100) -> list[Reply]:
+        """Newest first."""
+        ...
+
+    async def delete_messages(self, account_id: int | None, mobile: str | None) -> int:
+        """Delete the matching messages and replies; how many messages went."""
+        ...
+
+    async def sending_settings(self, account_id: int) -> SendingSettings | None:
+        """None if there is no such account."""
+        ...
+
+    async def change_sending(
+        self, account_id: int, *, balance: int | None, frequency: Mapping[str, int] | None
+    ) -> SendingSettings:
+        """Set the balance and/or merge frequency changes; errors.AccountNotFound."""
+        ...
+
+    async def list_outcome_rules(self) -> list[OutcomeRule]: ...
+
+    async def add_outcome_rule(
+        self,
+        pattern: str,
+        status: MessageStatus,
+        error_code: str | None,
+        account_id: int | None,
+        description: str,
+    ) -> OutcomeRule: ...
+
+    async def remove_outcome_rule(self, rule_id: int) -> bool: ...
+
+    async def next_due(self) -> float | None:
+        """The earliest `due_at` of a pending message, None if there is none."""
         ...

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from smssign.core.clock import Randomness
+from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
 from smssign.core.rules import NameRule
 
@@ -187,6 +188,9 @@ class Provider:
     requests_copies: tuple[str, ...] = ()
     """Importable private copies of the `requests` library that the provider's clients
     ship (vendored); the in-process mock patches each like `requests` itself."""
+    frequency_limits: tuple[FrequencyLimit, ...] = ()
+    """Per-number sending limits as the provider documents them, checked in this order;
+    an account changes them by name (`smssign accounts set --frequency NAME=COUNT`)."""
 
 
 class Providers:
@@ -243,6 +247,10 @@ class Providers:
             for p in self.providers
             for action, rate in p.rate_limits.items()
         }
+
+    def frequency_limits(self) -> dict[str, tuple[FrequencyLimit, ...]]:
+        """Each provider's per-number limits, keyed by dialect name."""
+        return {p.name: p.frequency_limits for p in self.providers}
 
     def hosts(self) -> frozenset[str]:
         return frozenset(h for p in self.providers for h in p.hosts)

@@ -52,6 +52,7 @@ from smssign.store.keyring import (
     sealed_key_id,
     secret_context,
 )
+from smssign.store.messages import MessageReads, MessageWrites
 from smssign.store.reviewables import (
     ReviewReads,
     ReviewWrites,
@@ -131,7 +132,7 @@ _AUTHENTICATE = (
 )
 
 
-class SqlTransaction(ReviewWrites, TemplateWrites):
+class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
     """One write transaction; implements the core's Transaction and AccountTransaction."""
 
     def __init__(
@@ -232,7 +233,7 @@ class SqlTransaction(ReviewWrites, TemplateWrites):
         return Qualification(result.scalar_one(), account_id, name, status)
 
 
-class SqlRepository(ReviewReads, TemplateReads):
+class SqlRepository(ReviewReads, TemplateReads, MessageReads):
     """Implements the core's Repository and AccountRepository on one engine."""
 
     def __init__(
@@ -263,6 +264,10 @@ class SqlRepository(ReviewReads, TemplateReads):
             yield SqlTransaction(conn, row_locks=self.row_locks, keys=self.keys, kinds=self.kinds)
 
     account_transaction = transaction
+    message_transaction = transaction
+
+    def _write(self) -> AbstractAsyncContextManager[Executor]:
+        return self.database.write()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlTransaction]:

@@ -33,6 +33,10 @@ accounts = Table(
     Column("ip_allow", JSON, nullable=False),
     Column("signature_quota", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
+    # Sending (migration 0006): the balance in message parts, and the account's changes
+    # to its providers' per-number frequency limits (limit name -> count, 0 = off).
+    Column("balance", BigInteger, nullable=False, server_default=text("1000000")),
+    Column("frequency_limits", JSON, nullable=False, server_default=text("'{}'")),
 )
 
 credentials = Table(
@@ -284,4 +288,83 @@ delivery_attempts = Table(
     Column("response", Text, nullable=False),
     Column("delivered", Boolean, nullable=False),
     Index("delivery_attempts_delivery", "delivery_id", "id"),
+)
+
+# --- sending: messages, replies, outcome rules (migration 0006) --------------------------
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("dialect", String(20), nullable=False),
+    Column("mobile", String(20), nullable=False),
+    Column("sign", String(100), nullable=False),
+    Column("signature_id", Id, nullable=True),
+    Column("template_id", Id, nullable=True),
+    Column("template_type", String(20), nullable=True),
+    Column("params", JSON, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("fee", Integer, nullable=False),
+    Column("provider_message_id", String(100), nullable=False),
+    Column("session", Text, nullable=False),
+    Column("extend", String(32), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error_code", String(100), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("reported_at", Float, nullable=True),
+    # When simulated delivery decides the message; NULL once decided (or held forever).
+    Column("due_at", Float, nullable=True),
+    # When a dialect's status-report queue handed the report out (each is pulled once).
+    Column("pulled_at", Float, nullable=True),
+    # A request's own status-report URL (a callback_url parameter), else NULL.
+    Column("callback_url", Text, nullable=True),
+    Index("messages_mobile", "mobile", "id"),
+    Index("messages_provider_id", "provider_message_id"),
+    Index("messages_account", "account_id", "created_at"),
+    Index("messages_account_mobile", "account_id", "mobile", "created_at"),
+    Index(
+        "messages_due",
+        "due_at",
+        sqlite_where=text("due_at IS NOT NULL"),
+        postgresql_where=text("due_at IS NOT NULL"),
+    ),
+    Index(
+        "messages_unpulled",
+        "account_id",
+        "reported_at",
+        sqlite_where=text("reported_at IS NOT NULL AND pulled_at IS NULL"),
+        postgresql_where=text("reported_at IS NOT NULL AND pulled_at IS NULL"),
+    ),
+)
+
+replies = Table(
+    "replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("dialect", String(20), nullable=False),
+    Column("mobile", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sign", String(100), nullable=False),
+    Column("extend", String(32), nullable=False),
+    # The message it answers; no foreign key, so that deleting messages keeps replies.
+    Column("message_id", Id, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("pulled_at", Float, nullable=True),
+    Index("replies_account", "account_id", "id"),
+    Index("replies_mobile", "mobile", "id"),
+)
+
+outcome_rules = Table(
+    "outcome_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=True),
+    Column("pattern", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error_code", String(100), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )

@@ -7,6 +7,7 @@ in-process mock, each of which says how to reach its runtime.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -14,7 +15,10 @@ from typing import Any, Protocol, TypeVar
 from smssign.app import seed as seeds
 from smssign.app.runtime import Runtime
 from smssign.app.sandbox import create_account, reset, review, review_template, state
+from smssign.core import errors
+from smssign.core.messages import MessageStatus, inbox_view
 from smssign.core.model import Certification, Status
+from smssign.core.ports import MessageFilter
 
 T = TypeVar("T")
 
@@ -101,3 +105,73 @@ class Operations:
         """Add the accounts and signatures of a seed file (or parsed seed data)."""
         parsed = seeds.load(source)
         return self._runner(lambda rt: seeds.apply(rt, parsed))
+
+    # --- messages (the inbox of `/_smssign/messages`, same dicts) ----------------------
+
+    def messages(self, mobile: str | None = None) -> list[dict[str, Any]]:
+        """Every message sent (to `mobile`, any form of the number), newest first, as
+        `GET /_smssign/messages` shows them (keys in the README)."""
+
+        async def read(rt: Runtime) -> list[dict[str, Any]]:
+            await _decide_due(rt)
+            number = _e164(mobile) if mobile else None
+            found, _ = await rt.sending.messages(MessageFilter(mobile=number), limit=10_000)
+            return [inbox_view(m) for m in found]
+
+        return self._runner(read)
+
+    def latest_message(self, mobile: str, wait: float = 0.0) -> dict[str, Any] | None:
+        """The newest message to `mobile`, or None; `wait` seconds (at most 30) for one to
+        arrive when there is none yet."""
+
+        async def read(rt: Runtime) -> dict[str, Any] | None:
+            await _decide_due(rt)
+            found = await rt.sending.latest(mobile, wait=wait)
+            if found is not None and found.status is MessageStatus.PENDING:
+                await _decide_due(rt)
+                found = await rt.repository.message(found.id) or found
+            return inbox_view(found) if found is not None else None
+
+        return self._runner(read)
+
+    def set_message_status(
+        self, id: str | int, status: str, error_code: str | None = None
+    ) -> dict[str, Any]:
+        """Set a message's outcome (`delivered` or `failed` with a receipt code); its
+        status report follows as if the carrier had sent it."""
+        chosen = MessageStatus(status)
+
+        async def change(rt: Runtime) -> dict[str, Any]:
+            return inbox_view(await rt.sending.set_status(int(id), chosen, error_code))
+
+        return self._runner(change)
+
+    def reply(self, mobile: str, text: str, account_id: int | None = None) -> dict[str, Any]:
+        """A handset's reply (MO) to the latest message to `mobile` (or to `account_id`)."""
+
+        async def send(rt: Runtime) -> dict[str, Any]:
+            made = await rt.sending.reply(mobile, text, account_id=account_id)
+            return {
+                "id": str(made.id),
+                "account_id": made.account_id,
+                "mobile": made.mobile,
+                "text": made.text,
+                "sign": made.sign,
+                "extend": made.extend,
+                "message_id": None if made.message_id is None else str(made.message_id),
+            }
+
+        return self._runner(send)
+
+
+def _e164(mobile: str) -> str:
+    from smssign.core import numbers
+
+    return numbers.normalise(mobile).e164
+
+
+async def _decide_due(rt: Runtime) -> None:
+    """With no delivery delay, decide due messages now, so a test never races delivery."""
+    if rt.settings.delivery_delay <= 0:
+        with contextlib.suppress(errors.Unavailable):
+            await rt.sending.deliver_due()

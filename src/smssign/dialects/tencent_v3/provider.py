@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
 from smssign.core.rules import HAN_ALNUM, NameRule
@@ -17,6 +18,15 @@ INTERNATIONAL_NAME = NameRule(2, 15, HAN_ALNUM, "Chinese characters, letters and
 
 REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"})
 """The regions the SMS service answers in; any other gets InvalidParameterValue."""
+
+
+FREQUENCY_LIMITS = (
+    FrequencyLimit("tencent.30s", 1, window=30),
+    FrequencyLimit("tencent.1h", 5, window=3600),
+    FrequencyLimit("tencent.day", 10, day_offset_hours=8),
+)
+"""The console's default per-number policy: one message per 30 s, five an hour, ten a
+calendar day (China time); each breach has its own LimitExceeded.PhoneNumber… code."""
 
 
 def _demo(credential: Credential, account_id: int) -> Sequence[str]:
@@ -78,10 +88,16 @@ PROVIDER = Provider(
         "ModifySmsTemplate": "20/second",
         "DeleteSmsTemplate": "1/second",
         "DescribeSmsTemplateList": "20/second",
+        "SendSms": "3000/second",
+        "PullSmsSendStatus": "100/second",
+        "PullSmsReplyStatus": "100/second",
+        "PullSmsSendStatusByPhoneNumber": "20/second",
+        "PullSmsReplyStatusByPhoneNumber": "20/second",
     },
     name_rules={"mainland": MAINLAND_NAME, "international": INTERNATIONAL_NAME},
     hosts=("sms.tencentcloudapi.com",),
     # The regional forms, such as sms.ap-guangzhou.tencentcloudapi.com.
     host_patterns=(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com",),
     walkthrough=_walkthrough,
+    frequency_limits=FREQUENCY_LIMITS,
 )

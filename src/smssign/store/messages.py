@@ -1,0 +1,499 @@
+"""SQL of messages, replies and outcome rules (migration 0006).
+
+`MessageWrites` is mixed into SqlTransaction (the core's MessageTransaction),
+`MessageReads` into SqlRepository (MessageRepository). The indexes the reads rely on:
+`messages_mobile` (latest for a number), `messages_provider_id`, `messages_account`
+(an account's messages by time), `messages_account_mobile` (frequency limits),
+`messages_due` (simulated delivery) and `messages_unpulled` (the pull queues).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from smssign.core import errors
+from smssign.core.messages import Message, MessageStatus, OutcomeRule, Reply, Sent
+from smssign.core.model import Signature, Status, Template, TemplateType
+from smssign.core.ports import MessageFilter, NewMessage, SendingSettings
+from smssign.store import tables as t
+from smssign.store.reviewables import _signature as signature_of
+from smssign.store.sqlite_direct import Executor
+from smssign.store.templates import template_of
+
+_STATUS = {status.value: status for status in MessageStatus}
+_TYPE = {kind.value: kind for kind in TemplateType}
+_M = t.messages.c
+_R = t.replies.c
+
+
+def message_of(row: Row[Any]) -> Message:
+    m = row._mapping
+    params = m["params"]
+    return Message(
+        id=m["id"],
+        account_id=m["account_id"],
+        dialect=m["dialect"],
+        mobile=m["mobile"],
+        sign=m["sign"],
+        signature_id=m["signature_id"],
+        template_id=m["template_id"],
+        template_type=_TYPE.get(m["template_type"] or ""),
+        params=dict(params) if isinstance(params, dict) else tuple(params),
+        text=m["text"],
+        parts=m["parts"],
+        fee=m["fee"],
+        provider_message_id=m["provider_message_id"],
+        session=m["session"],
+        extend=m["extend"],
+        status=_STATUS[m["status"]],
+        error_code=m["error_code"],
+        created_at=m["created_at"],
+        reported_at=m["reported_at"],
+        due_at=m["due_at"],
+        pulled_at=m["pulled_at"],
+        callback_url=m["callback_url"],
+    )
+
+
+def reply_of(row: Row[Any]) -> Reply:
+    m = row._mapping
+    return Reply(
+        id=m["id"],
+        account_id=m["account_id"],
+        dialect=m["dialect"],
+        mobile=m["mobile"],
+        text=m["text"],
+        sign=m["sign"],
+        extend=m["extend"],
+        message_id=m["message_id"],
+        created_at=m["created_at"],
+        pulled_at=m["pulled_at"],
+    )
+
+
+def rule_of(row: Row[Any]) -> OutcomeRule:
+    m = row._mapping
+    return OutcomeRule(
+        id=m["id"],
+        pattern=m["pattern"],
+        status=_STATUS[m["status"]],
+        error_code=m["error_code"],
+        account_id=m["account_id"],
+        description=m["description"],
+    )
+
+
+class MessageWrites:
+    """Sending, delivery and reply writes of one transaction (mixed into SqlTransaction)."""
+
+    conn: Executor
+    row_locks: bool
+
+    async def lock_sending(self, account_id: int) -> SendingSettings:
+        a = t.accounts.c
+        query = select(a.balance, a.frequency_limits).where(a.id == account_id)
+        if self.row_locks:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            raise errors.AccountNotFound()
+        return SendingSettings(int(row.balance), dict(row.frequency_limits or {}))
+
+    async def set_balance(self, account_id: int, balance: int) -> None:
+        await self.conn.execute(
+            update(t.accounts).where(t.accounts.c.id == account_id).values(balance=balance)
+        )
+
+    async def approved_signature(
+        self, account_id: int, name: str, international: bool
+    ) -> Signature | None:
+        c = t.signatures.c
+        query = (
+            select(t.signatures)
+            .where(
+                c.account_id == account_id,
+                c.name == name,
+                c.international == international,
+                c.status == Status.APPROVED.value,
+                c.deleted_at.is_(None),
+            )
+            .limit(1)
+        )
+        row = (await self.conn.execute(query)).first()
+        return signature_of(row) if row else None
+
+    async def template(self, account_id: int, template_id: int) -> Template | None:
+        c = t.templates.c
+        query = select(t.templates).where(
+            c.id == template_id, c.account_id == account_id, c.deleted_at.is_(None)
+        )
+        row = (await self.conn.execute(query)).first()
+        return template_of(row) if row else None
+
+    async def templates_of(self, account_id: int) -> list[Template]:
+        c = t.templates.c
+        query = (
+            select(t.templates)
+            .where(c.account_id == account_id, c.deleted_at.is_(None))
+            .order_by(c.id)
+        )
+        return [template_of(r) for r in (await self.conn.execute(query)).all()]
+
+    async def sent_since(self, account_id: int, mobile: str, since: float) -> list[Sent]:
+        query = select(_M.created_at, _M.text, _M.template_type).where(
+            _M.account_id == account_id, _M.mobile == mobile, _M.created_at > since
+        )
+        rows = (await self.conn.execute(query)).all()
+        return [Sent(r.created_at, r.text, _TYPE.get(r.template_type or "")) for r in rows]
+
+    async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
+        rows = [
+            {
+                "account_id": n.account_id,
+                "dialect": n.dialect,
+                "mobile": n.mobile,
+                "sign": n.sign,
+                "signature_id": n.signature_id,
+                "template_id": n.template_id,
+                "template_type": n.template_type.value if n.template_type else None,
+                "params": dict(n.params) if isinstance(n.params, Mapping) else list(n.params),
+                "text": n.text,
+                "parts": n.parts,
+                "fee": n.fee,
+                "provider_message_id": n.provider_message_id,
+                "session": n.session,
+                "extend": n.extend,
+                "status": MessageStatus.PENDING.value,
+                "error_code": None,
+                "created_at": n.created_at,
+                "reported_at": None,
+                "due_at": n.due_at,
+                "pulled_at": None,
+                "callback_url": n.callback_url,
+            }
+            for n in new
+        ]
+        stored: list[Message] = []
+        # One statement per row: RETURNING over executemany is not in every driver path.
+        for row in rows:
+            result = await self.conn.execute(insert(t.messages).values(**row).returning(t.messages))
+            stored.append(message_of(result.one()))
+        return stored
+
+    async def lock_message(self, message_id: int) -> Message | None:
+        query = select(t.messages).where(_M.id == message_id)
+        if self.row_locks:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return message_of(row) if row else None
+
+    async def due_messages(self, now: float, limit: int) -> list[Message]:
+        query = (
+            select(t.messages)
+            .where(_M.due_at.is_not(None), _M.due_at <= now)
+            .order_by(_M.due_at, _M.id)
+            .limit(limit)
+        )
+        if self.row_locks:
+            query = query.with_for_update(skip_locked=True)
+        return [message_of(r) for r in (await self.conn.execute(query)).all()]
+
+    async def report(
+        self, message_id: int, status: MessageStatus, error_code: str | None, at: float
+    ) -> Message:
+        values: dict[str, Any] = {"due_at": None}
+        if status is not MessageStatus.PENDING:
+            values.update(
+                status=status.value, error_code=error_code, reported_at=at, pulled_at=None
+            )
+        result = await self.conn.execute(
+            update(t.messages).where(_M.id == message_id).values(**values).returning(t.messages)
+        )
+        return message_of(result.one())
+
+    async def outcome_rules(self) -> list[OutcomeRule]:
+        rows = await self.conn.execute(select(t.outcome_rules).order_by(t.outcome_rules.c.id))
+        return [rule_of(r) for r in rows.all()]
+
+    async def insert_reply(
+        self,
+        account_id: int,
+        dialect: str,
+        mobile: str,
+        text: str,
+        sign: str,
+        extend: str,
+        message_id: int | None,
+        at: float,
+    ) -> Reply:
+        result = await self.conn.execute(
+            insert(t.replies)
+            .values(
+                account_id=account_id,
+                dialect=dialect,
+                mobile=mobile,
+                text=text,
+                sign=sign,
+                extend=extend,
+                message_id=message_id,
+                created_at=at,
+                pulled_at=None,
+            )
+            .returning(t.replies)
+        )
+        return reply_of(result.one())
+
+    async def latest_to(self, account_id: int | None, mobile: str) -> Message | None:
+        query = select(t.messages).where(_M.mobile == mobile)
+        if account_id is not None:
+            query = query.where(_M.account_id == account_id)
+        row = (await self.conn.execute(query.order_by(_M.id.desc()).limit(1))).first()
+        return message_of(row) if row else None
+
+    async def pull_reports(
+        self, account_id: int, dialects: Sequence[str], limit: int, at: float
+    ) -> list[Message]:
+        query = (
+            select(t.messages)
+            .where(
+                _M.account_id == account_id,
+                _M.reported_at.is_not(None),
+                _M.pulled_at.is_(None),
+                _M.dialect.in_(list(dialects)),
+            )
+            .order_by(_M.reported_at, _M.id)
+            .limit(limit)
+        )
+        if self.row_locks:
+            query = query.with_for_update(skip_locked=True)
+        found = [message_of(r) for r in (await self.conn.execute(query)).all()]
+        if found:
+            await self.conn.execute(
+                update(t.messages).where(_M.id.in_([m.id for m in found])).values(pulled_at=at)
+            )
+        return found
+
+    async def pull_replies(
+        self, account_id: int, dialects: Sequence[str], limit: int, at: float
+    ) -> list[Reply]:
+        query = (
+            select(t.replies)
+            .where(
+                _R.account_id == account_id,
+                _R.pulled_at.is_(None),
+                _R.dialect.in_(list(dialects)),
+            )
+            .order_by(_R.id)
+            .limit(limit)
+        )
+        if self.row_locks:
+            query = query.with_for_update(skip_locked=True)
+        found = [reply_of(r) for r in (await self.conn.execute(query)).all()]
+        if found:
+            await self.conn.execute(
+                update(t.replies).where(_R.id.in_([r.id for r in found])).values(pulled_at=at)
+            )
+        return found
+
+
+def _filters(where: MessageFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if where.mobile is not None:
+        found.append(_M.mobile == where.mobile)
+    if where.account_id is not None:
+        found.append(_M.account_id == where.account_id)
+    if where.dialect is not None:
+        found.append(_M.dialect == where.dialect)
+    if where.status is not None:
+        found.append(_M.status == where.status.value)
+    return found
+
+
+class MessageReads:
+    """Message, reply and rule reads and the inbox's writes (mixed into SqlRepository)."""
+
+    def _read(self) -> AbstractAsyncContextManager[Executor]:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractAsyncContextManager[Executor]:
+        raise NotImplementedError
+
+    async def message(self, message_id: int) -> Message | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(t.messages).where(_M.id == message_id))).first()
+        return message_of(row) if row else None
+
+    async def message_page(
+        self, where: MessageFilter, *, limit: int, offset: int = 0
+    ) -> tuple[list[Message], int]:
+        filters = _filters(where)
+        page = select(t.messages).where(*filters).order_by(_M.id.desc()).offset(offset).limit(limit)
+        total = select(func.count()).select_from(t.messages).where(*filters)
+        async with self._read() as conn:
+            rows = (await conn.execute(page)).all()
+            count = int((await conn.execute(total)).scalar_one())
+        return [message_of(r) for r in rows], count
+
+    async def latest_message(self, mobile: str) -> Message | None:
+        query = select(t.messages).where(_M.mobile == mobile).order_by(_M.id.desc()).limit(1)
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        return message_of(row) if row else None
+
+    async def messages_by_provider_id(
+        self, account_id: int, provider_message_id: str
+    ) -> list[Message]:
+        query = (
+            select(t.messages)
+            .where(_M.provider_message_id == provider_message_id, _M.account_id == account_id)
+            .order_by(_M.id)
+        )
+        async with self._read() as conn:
+            return [message_of(r) for r in (await conn.execute(query)).all()]
+
+    async def reports_for(
+        self,
+        account_id: int,
+        dialects: Sequence[str],
+        mobile: str,
+        since: float,
+        until: float | None,
+        limit: int,
+    ) -> list[Message]:
+        query = select(t.messages).where(
+            _M.account_id == account_id,
+            _M.mobile == mobile,
+            _M.dialect.in_(list(dialects)),
+            _M.reported_at.is_not(None),
+            _M.created_at >= since,
+        )
+        if until is not None:
+            query = query.where(_M.created_at <= until)
+        query = query.order_by(_M.created_at, _M.id).limit(limit)
+        async with self._read() as conn:
+            return [message_of(r) for r in (await conn.execute(query)).all()]
+
+    async def replies_for(
+        self,
+        account_id: int,
+        dialects: Sequence[str],
+        mobile: str,
+        since: float,
+        until: float | None,
+        limit: int,
+    ) -> list[Reply]:
+        query = select(t.replies).where(
+            _R.account_id == account_id,
+            _R.mobile == mobile,
+            _R.dialect.in_(list(dialects)),
+            _R.created_at >= since,
+        )
+        if until is not None:
+            query = query.where(_R.created_at <= until)
+        query = query.order_by(_R.id).limit(limit)
+        async with self._read() as conn:
+            return [reply_of(r) for r in (await conn.execute(query)).all()]
+
+    async def replies(self, account_id: int | None = None, limit: int = 100) -> list[Reply]:
+        query = select(t.replies)
+        if account_id is not None:
+            query = query.where(_R.account_id == account_id)
+        query = query.order_by(_R.id.desc()).limit(limit)
+        async with self._read() as conn:
+            return [reply_of(r) for r in (await conn.execute(query)).all()]
+
+    async def delete_messages(self, account_id: int | None, mobile: str | None) -> int:
+        messages = delete(t.messages)
+        replies = delete(t.replies)
+        if account_id is not None:
+            messages = messages.where(_M.account_id == account_id)
+            replies = replies.where(_R.account_id == account_id)
+        if mobile is not None:
+            messages = messages.where(_M.mobile == mobile)
+            replies = replies.where(_R.mobile == mobile)
+        async with self._write() as conn:
+            gone = (await conn.execute(messages)).rowcount
+            await conn.execute(replies)
+        return int(gone or 0)
+
+    async def sending_settings(self, account_id: int) -> SendingSettings | None:
+        a = t.accounts.c
+        query = select(a.balance, a.frequency_limits).where(a.id == account_id)
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return SendingSettings(int(row.balance), dict(row.frequency_limits or {}))
+
+    async def change_sending(
+        self, account_id: int, *, balance: int | None, frequency: Mapping[str, int] | None
+    ) -> SendingSettings:
+        a = t.accounts.c
+        async with self._write() as conn:
+            row = (
+                await conn.execute(select(a.balance, a.frequency_limits).where(a.id == account_id))
+            ).first()
+            if row is None:
+                raise errors.AccountNotFound()
+            limits = dict(row.frequency_limits or {})
+            limits.update(frequency or {})
+            new_balance = int(row.balance) if balance is None else balance
+            await conn.execute(
+                update(t.accounts)
+                .where(a.id == account_id)
+                .values(balance=new_balance, frequency_limits=limits)
+            )
+        return SendingSettings(new_balance, limits)
+
+    async def list_outcome_rules(self) -> list[OutcomeRule]:
+        async with self._read() as conn:
+            rows = await conn.execute(select(t.outcome_rules).order_by(t.outcome_rules.c.id))
+            return [rule_of(r) for r in rows.all()]
+
+    async def add_outcome_rule(
+        self,
+        pattern: str,
+        status: MessageStatus,
+        error_code: str | None,
+        account_id: int | None,
+        description: str,
+    ) -> OutcomeRule:
+        async with self._write() as conn:
+            if account_id is not None:
+                found = await conn.execute(
+                    select(t.accounts.c.id).where(t.accounts.c.id == account_id)
+                )
+                if found.first() is None:
+                    raise errors.AccountNotFound()
+            result = await conn.execute(
+                insert(t.outcome_rules)
+                .values(
+                    pattern=pattern,
+                    status=status.value,
+                    error_code=error_code,
+                    account_id=account_id,
+                    description=description,
+                    created_at=0.0,
+                )
+                .returning(t.outcome_rules)
+            )
+            return rule_of(result.one())
+
+    async def remove_outcome_rule(self, rule_id: int) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(t.outcome_rules).where(t.outcome_rules.c.id == rule_id)
+            )
+        return bool(result.rowcount)
+
+    async def next_due(self) -> float | None:
+        query = select(func.min(_M.due_at)).where(_M.due_at.is_not(None))
+        async with self._read() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return None if value is None else float(value)
