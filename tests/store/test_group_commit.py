@@ -207,3 +207,25 @@ def test_a_write_cancelled_while_its_commit_runs_is_still_committed_or_refused_w
     asyncio.run(main())
     kept = stored(path)
     assert {0, 2, 3, 9} <= set(kept)
+
+
+def test_a_lone_failing_write_leaves_the_database_free_for_other_processes(path: Path) -> None:
+    async def main() -> None:
+        database = Database(create_engine(f"sqlite:///{path}"))
+        try:
+            with pytest.raises(ValueError):
+                await write_note(database, 1, "refused", fail=True)
+            await asyncio.sleep(0.05)
+            # The CLI, another worker: its write must not wait for this process.
+            other = sqlite3.connect(path, timeout=1, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("INSERT INTO notes (id, body) VALUES (2, 'cli')")
+                other.execute("COMMIT")
+            finally:
+                other.close()
+        finally:
+            await database.close()
+
+    asyncio.run(main())
+    assert stored(path) == {2: "cli"}

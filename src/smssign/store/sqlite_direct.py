@@ -218,12 +218,6 @@ class SqliteDirect:
                 self._fail_batch(group, batch, exc)
                 raise DBAPIError("RELEASE", None, exc) from exc
             batch.members += 1
-            if group.committer is None:
-                # Queued behind every writer waiting now (the lock is FIFO), so they
-                # join this transaction before it commits.
-                group.committer = loop.create_task(self._commit_when_turn(group))
-                group.committer.add_done_callback(group.tasks.discard)
-                group.tasks.add(group.committer)
         finally:
             group.lock.release()
         # Acknowledged only once durable: our change is in `batch`, whose COMMIT runs
@@ -257,6 +251,12 @@ class SqliteDirect:
                     raw.rollback()
             raise
         group.batch = _Batch(raw)
+        if group.committer is None:
+            # Queued behind every writer waiting now (the lock is FIFO), so they join
+            # this transaction before it ends, whether or not this writer's block fails.
+            group.committer = asyncio.get_running_loop().create_task(self._commit_when_turn(group))
+            group.committer.add_done_callback(group.tasks.discard)
+            group.tasks.add(group.committer)
         return group.batch
 
     def _undo_member(self, group: _Group, batch: _Batch, conn: Connection, raw: Any) -> None:
@@ -288,6 +288,12 @@ class SqliteDirect:
             group.committer = None
             batch, group.batch = group.batch, None
             if batch is None or batch.done.done():
+                return
+            if batch.members == 0:
+                # Every block in it failed and was rolled back: nothing to make durable.
+                with contextlib.suppress(Exception):
+                    batch.raw.rollback()
+                batch.done.set_result(0)
                 return
             try:
                 await _in_thread(batch.raw.commit)
