@@ -23,7 +23,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "Bad query or body",
         401: "Missing, unknown or revoked bearer token",
         404: "No such object",
-        409: "The signature's status does not allow this decision, or it changed meanwhile",
+        409: "The item's status does not allow this decision, or it changed meanwhile",
         413: "Body too large",
         415: "Body is not application/json",
         422: "A field is invalid; `error.field` names it",
@@ -114,6 +114,61 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "signatures": {"type": "array", "items": _ref("Signature")},
             "total": {"type": "integer"},
+        },
+    },
+    "Template": {
+        "type": "object",
+        "description": "A template; its webhooks carry the same object.",
+        "properties": {
+            "id": {"type": "integer"},
+            "account_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "content": {
+                "type": "string",
+                "description": "Neutral form: variables are {1}, {2}, ... or {name}",
+            },
+            "type": {
+                "type": "string",
+                "enum": ["normal", "marketing", "notification", "verification"],
+            },
+            "international": {"type": "boolean"},
+            "remark": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            "review_reply": {"type": "string"},
+            "submitted_at": {"type": "number"},
+            "reviewed_at": {"type": ["number", "null"]},
+            "application_id": {"type": "integer"},
+            "version": {"type": "integer"},
+            "created_at": {"type": "number"},
+            "updated_at": {"type": "number"},
+        },
+    },
+    "TemplateList": {
+        "type": "object",
+        "properties": {
+            "templates": {"type": "array", "items": _ref("Template")},
+            "total": {"type": "integer"},
+        },
+    },
+    "TemplateReview": {
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["approved", "rejected"]},
+            "reason": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "Required to reject; the applicant reads it",
+            },
+        },
+    },
+    "Queue": {
+        "type": "object",
+        "properties": {
+            "signatures": {"type": "array", "items": _ref("Signature")},
+            "total": {"type": "integer"},
+            "templates": {"type": "array", "items": _ref("Template")},
+            "template_total": {"type": "integer"},
         },
     },
     "TimelineEntry": {
@@ -274,6 +329,7 @@ def _with_providers(providers: Providers) -> dict[str, Any]:
 def document(providers: Providers) -> dict[str, Any]:
     """The whole document, for the credential kinds `providers` declare."""
     sign = _id_param("sign_id", "signature")
+    tpl = _id_param("template_id", "template")
     acct = _id_param("account_id", "account")
     dlv = _id_param("delivery_id", "delivery")
     paths: dict[str, Any] = {
@@ -288,13 +344,14 @@ def document(providers: Providers) -> dict[str, Any]:
         },
         "/stats": {
             "get": {
-                "summary": "Counts of signatures and webhook deliveries by status",
+                "summary": "Counts of signatures, templates and webhook deliveries by status",
                 "responses": {
                     "200": _json(
                         {
                             "type": "object",
                             "properties": {
                                 "signatures": _ref("Counts"),
+                                "templates": _ref("Counts"),
                                 "deliveries": _ref("Counts"),
                             },
                         }
@@ -305,9 +362,9 @@ def document(providers: Providers) -> dict[str, Any]:
         },
         "/queue": {
             "get": {
-                "summary": "Pending signatures, oldest submission first",
+                "summary": "Pending signatures and templates, oldest submission first",
                 "parameters": [PAGING[1]],
-                "responses": {"200": _json(_ref("SignatureList")), **_errors(400)},
+                "responses": {"200": _json(_ref("Queue")), **_errors(400)},
             }
         },
         "/signatures": {
@@ -351,6 +408,49 @@ def document(providers: Providers) -> dict[str, Any]:
                     "200": _json(
                         {"type": "object", "properties": {"signature": _ref("Signature")}}
                     ),
+                    **_errors(400, 404, 409, 413, 415, 422),
+                },
+            }
+        },
+        "/templates": {
+            "get": {
+                "summary": "Live templates of every account",
+                "parameters": [
+                    _query("status", {"type": "string"}, "Comma-separated statuses"),
+                    _query("account_id", {"type": "integer"}, "Only this account's"),
+                    _query("q", {"type": "string"}, "Name contains"),
+                    _query("order", {"type": "string", "enum": ["newest", "oldest"]}, "Order"),
+                    *PAGING,
+                ],
+                "responses": {"200": _json(_ref("TemplateList")), **_errors(400)},
+            }
+        },
+        "/templates/{template_id}": {
+            "get": {
+                "summary": "A template (deleted ones too) and its timeline",
+                "parameters": [tpl],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "template": _ref("Template"),
+                                "deleted_at": {"type": ["number", "null"]},
+                                "timeline": {"type": "array", "items": _ref("TimelineEntry")},
+                            },
+                        }
+                    ),
+                    **_errors(404),
+                },
+            }
+        },
+        "/templates/{template_id}/review": {
+            "post": {
+                "summary": "Approve or reject the template's current application",
+                "parameters": [tpl],
+                "requestBody": _body(_ref("TemplateReview")),
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"template": _ref("Template")}}),
                     **_errors(400, 404, 409, 413, 415, 422),
                 },
             }
@@ -492,7 +592,7 @@ def document(providers: Providers) -> dict[str, Any]:
             "title": "smssign admin API",
             "version": __version__,
             "description": (
-                "Review signatures, manage accounts and webhooks. Authenticate with "
+                "Review signatures and templates, manage accounts and webhooks. Authenticate with "
                 "`Authorization: Bearer <token>` from `smssign operators token NAME`."
             ),
         },

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smssign.backoffice.webhooks import Attempt, Delivery
-from smssign.core.model import SIGNATURE, Application, Event, Review, Signature, Subject, Verb
+from smssign.core.model import (
+    SIGNATURE,
+    Application,
+    Event,
+    Review,
+    Signature,
+    Subject,
+    Template,
+    Verb,
+)
 from smssign.core.ports import Reviewable
 from smssign.core.review import SIGNATURE_KIND, kind_of
 from smssign.store.backoffice import BackofficeStore, Record
@@ -186,6 +195,11 @@ class Timeline:
     @property
     def signature(self) -> Signature:
         return self.record.signature
+
+    @property
+    def template(self) -> Template:
+        assert isinstance(self.item, Template)
+        return self.item
 
     def current_application(self) -> Application | None:
         return self.applications[-1] if self.applications else None
