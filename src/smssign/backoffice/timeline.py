@@ -48,6 +48,12 @@ DOCUMENT_TYPES: Mapping[int, str] = {
     8: "official-account settings screenshot (公众号设置页面截图)",
 }
 PURPOSES: Mapping[int, str] = {0: "own use (自用)", 1: "for others (他用)"}
+TEMPLATE_TYPES: Mapping[str, str] = {
+    "normal": "general",
+    "marketing": "marketing",
+    "notification": "notification",
+    "verification": "verification code",
+}
 
 FIELDS: Sequence[tuple[str, str]] = SIGNATURE_KIND.fields
 """The signature application fields a reviewer compares, in the order shown."""
@@ -70,6 +76,8 @@ def describe(field_name: str, value: Any) -> str:
             return f"{len(value)} image(s)"
         case "commission_image":
             return "1 image"
+        case "type":
+            return TEMPLATE_TYPES.get(str(value), str(value))
         case "extra":
             return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
     return str(value)
