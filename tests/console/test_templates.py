@@ -118,6 +118,19 @@ def test_template_reviews_need_csrf_a_reason_and_a_pending_template(
     assert session.get("/console/templates/987654321").status_code == 404
 
 
+def test_the_dashboard_counts_templates(
+    session: httpx.Client, client: sms_client.SmsClient
+) -> None:
+    session.headers.update(EN)
+    before = visible(session.get("/console/").text)
+    pending = int(before.split("Templates: ")[1].split(" pending")[0])
+    add_template(client, "概览模板")
+    after = visible(session.get("/console/").text)
+    assert f"Templates: {pending + 1} pending" in after
+    session.headers.update(ZH)
+    assert_chinese(session.get("/console/").text, f"模板：{pending + 1} 个待审核", "全部模板")
+
+
 def test_the_template_list_filters_and_keeps_deleted_pages(
     session: httpx.Client, client: sms_client.SmsClient, account: dict[str, Any]
 ) -> None:

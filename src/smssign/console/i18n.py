@@ -131,6 +131,10 @@ ZH: Mapping[str, str] = {
     "Templates": "模板",
     "{total} template(s).": "共 {total} 个模板。",
     "No templates match.": "没有匹配的模板。",
+    "Templates: {pending} pending, {approved} approved, {rejected} rejected.": (
+        "模板：{pending} 个待审核，{approved} 个已通过，{rejected} 个已拒绝。"
+    ),
+    "All templates": "全部模板",
     "Type": "类型",
     "Pending templates, oldest first ({total} in all).": (
         "待审核模板，最早提交的在前（共 {total} 个）。"

@@ -100,6 +100,7 @@ async def dashboard(visit: Visit) -> Response:
     return visit.render(
         "dashboard.html",
         counts=await store.status_counts(),
+        template_counts=await store.status_counts(TEMPLATE),
         deliveries=await store.delivery_counts(),
         oldest=oldest[0] if oldest else None,
         policy=visit.backoffice.policy,
