@@ -160,6 +160,44 @@ def delete_signature(client: sms_client.SmsClient, sign_id: int) -> None:
     client.DeleteSmsSign(request)
 
 
+def add_template(
+    client: sms_client.SmsClient,
+    name: str,
+    content: str = "您的验证码是{1}，5分钟内有效。",
+    *,
+    sms_type: int = 3,
+    remark: str = "",
+) -> int:
+    """AddSmsTemplate through the SDK (the account must have applied for a signature)."""
+    request = models.AddSmsTemplateRequest()
+    request.from_json_string(
+        json.dumps(
+            {
+                "TemplateName": name,
+                "TemplateContent": content,
+                "SmsType": sms_type,
+                "International": 0,
+                "Remark": remark,
+            }
+        )
+    )
+    return int(client.AddSmsTemplate(request).AddTemplateStatus.TemplateId)
+
+
+def describe_template(client: sms_client.SmsClient, template_id: int) -> dict[str, Any]:
+    request = models.DescribeSmsTemplateListRequest()
+    request.from_json_string(json.dumps({"TemplateIdSet": [template_id], "International": 0}))
+    reply = json.loads(client.DescribeSmsTemplateList(request).to_json_string())
+    (entry,) = reply["DescribeTemplateStatusSet"]
+    return dict(entry)
+
+
+def delete_template(client: sms_client.SmsClient, template_id: int) -> None:
+    request = models.DeleteSmsTemplateRequest()
+    request.from_json_string(json.dumps({"TemplateId": template_id}))
+    client.DeleteSmsTemplate(request)
+
+
 # --- the console over plain HTTP -------------------------------------------------------
 
 

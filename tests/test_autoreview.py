@@ -142,7 +142,10 @@ def test_reject_mode_uses_the_default_reason(tmp_path: Path) -> None:
         ("[[rule]]\nname = '('\ndecision = 'reject'\nreason = 'x'", "not a regular expression"),
         ("[[rule]]\nname = 'a'\ndecision = 'reject'", "needs a reason"),
         ("[[rule]]\nname = 'a'\ndecision = 'maybe'", "decision must be one of"),
-        ("[[rule]]\ndecision = 'approve'", "give a name pattern, a scope or both"),
+        (
+            "[[rule]]\ndecision = 'approve'",
+            "give a name pattern, a scope, a kind or a rule on content",
+        ),
         (
             "[[rule]]\nscope = 'moon'\ndecision = 'approve'",
             "scope must be mainland or international",

@@ -364,6 +364,7 @@ def test_reset_and_state_inside_a_mock() -> None:
             "accounts": [],
             "qualifications": [],
             "signatures": [],
+            "templates": [],
             "applications": [],
             "reviews": [],
             "events": [],

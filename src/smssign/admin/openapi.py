@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smssign import __version__
+from smssign.admin.schemas import DELIVERY_STATUS, with_providers
 from smssign.core.providers import Providers
 
 JSON = "application/json"
@@ -23,7 +24,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "Bad query or body",
         401: "Missing, unknown or revoked bearer token",
         404: "No such object",
-        409: "The signature's status does not allow this decision, or it changed meanwhile",
+        409: "The item's status does not allow this decision, or it changed meanwhile",
         413: "Body too large",
         415: "Body is not application/json",
         422: "A field is invalid; `error.field` names it",
@@ -59,196 +60,6 @@ PAGING = [
     _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Skip this many"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Page size"),
 ]
-
-STATUS = {"type": "string", "enum": ["pending", "filing", "approved", "rejected"]}
-DELIVERY_STATUS = {"type": "string", "enum": ["pending", "delivered", "failed", "cancelled"]}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "field": {"type": "string"},
-                },
-            }
-        },
-    },
-    "Signature": {
-        "type": "object",
-        "description": "A signature; webhooks carry the same object.",
-        "properties": {
-            "id": {"type": "integer"},
-            "account_id": {"type": "integer"},
-            "name": {"type": "string"},
-            "international": {"type": "boolean"},
-            "sign_type": {"type": ["integer", "null"]},
-            "document_type": {"type": ["integer", "null"]},
-            "purpose": {"type": "integer", "description": "0 own use, 1 for others"},
-            "proof_images": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "sha256 digests; fetch with GET /images/{digest}",
-            },
-            "commission_image": {"type": ["string", "null"]},
-            "remark": {"type": "string"},
-            "qualification_id": {"type": ["integer", "null"]},
-            "extra": {"type": "object"},
-            "status": STATUS,
-            "review_reply": {"type": "string"},
-            "submitted_at": {"type": "number"},
-            "reviewed_at": {"type": ["number", "null"]},
-            "application_id": {"type": "integer"},
-            "version": {"type": "integer"},
-            "created_at": {"type": "number"},
-            "updated_at": {"type": "number"},
-        },
-    },
-    "SignatureList": {
-        "type": "object",
-        "properties": {
-            "signatures": {"type": "array", "items": _ref("Signature")},
-            "total": {"type": "integer"},
-        },
-    },
-    "TimelineEntry": {
-        "type": "object",
-        "required": ["at", "kind"],
-        "properties": {
-            "at": {"type": "number"},
-            "kind": {"type": "string", "enum": ["application", "review", "delivery", "deleted"]},
-            "application": {"type": "object"},
-            "review": {
-                "type": "object",
-                "properties": {
-                    "decision": STATUS,
-                    "reason": {"type": "string"},
-                    "reviewer": {"type": "string"},
-                    "application_id": {"type": "integer"},
-                },
-            },
-            "delivery": _ref("Delivery"),
-            "event": {"type": "object"},
-        },
-    },
-    "Review": {
-        "type": "object",
-        "required": ["decision"],
-        "properties": {
-            "decision": {"type": "string", "enum": ["approved", "filing", "rejected"]},
-            "reason": {
-                "type": "string",
-                "maxLength": 500,
-                "description": "Required to reject; becomes ReviewReply",
-            },
-        },
-    },
-    "Account": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
-            "arrears": {"type": "boolean"},
-            "ip_allow": {"type": "array", "items": {"type": "string"}},
-            "signature_quota": {"type": "integer"},
-            "created_at": {"type": "number"},
-        },
-    },
-    "AccountDetail": {
-        "type": "object",
-        "properties": {
-            "account": _ref("Account"),
-            "credentials": {"type": "array", "items": _ref("Credential")},
-            "webhook": {"oneOf": [_ref("Webhook"), {"type": "null"}]},
-        },
-    },
-    "AccountChange": {
-        "type": "object",
-        "properties": {
-            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
-            "arrears": {"type": "boolean"},
-            "ip_allow": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
-            "signature_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
-        },
-    },
-    "NewAccount": {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": {"type": "string", "maxLength": 200},
-            "certification": {"type": "string", "enum": ["enterprise", "individual"]},
-        },
-    },
-    "Issued": {
-        "type": "object",
-        "description": "The same shape as `smssign accounts create --json`; secrets shown once.",
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "certification": {"type": "string"},
-            # ... and one object per credential kind: see `_with_providers`.
-        },
-    },
-    "Credential": {
-        "type": "object",
-        "properties": {
-            "dialect": {"type": "string", "enum": []},
-            "key_id": {"type": ["string", "null"]},
-            "secret": {"type": "string", "description": "Only right after a rotation"},
-            "created_at": {"type": "number"},
-        },
-    },
-    "Webhook": {
-        "type": "object",
-        "properties": {
-            "account_id": {"type": "integer"},
-            "url": {"type": "string"},
-            "enabled": {"type": "boolean"},
-            "secret": {
-                "type": "string",
-                "description": "Only when smssign made the secret up (PUT without one)",
-            },
-            "created_at": {"type": "number"},
-            "updated_at": {"type": "number"},
-        },
-    },
-    "WebhookSetting": {
-        "type": "object",
-        "required": ["url"],
-        "properties": {
-            "url": {"type": "string", "format": "uri"},
-            "secret": {"type": "string", "maxLength": 256},
-            "enabled": {"type": "boolean", "default": True},
-        },
-    },
-    "Delivery": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "event_id": {"type": "integer"},
-            "account_id": {"type": "integer"},
-            "signature_id": {"type": ["integer", "null"]},
-            "type": {"type": "string"},
-            "status": DELIVERY_STATUS,
-            "attempts": {"type": "integer"},
-            "next_attempt_at": {"type": "number"},
-            "last_status_code": {"type": ["integer", "null"]},
-            "last_error": {"type": "string"},
-            "created_at": {"type": "number"},
-            "finished_at": {"type": ["number", "null"]},
-            "attempt_log": {"type": "array", "items": {"type": "object"}},
-            "body": {"type": "object", "description": "The JSON sent (single delivery only)"},
-        },
-    },
-    "Counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-}
-
 
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
@@ -347,30 +158,10 @@ MESSAGE_PATHS: dict[str, Any] = {
 }
 
 
-def _with_providers(providers: Providers) -> dict[str, Any]:
-    """SCHEMAS with the registered credential kinds filled in."""
-    names = list(providers.kind_names)
-    issued = SCHEMAS["Issued"]
-    credential = SCHEMAS["Credential"]
-    return {
-        **SCHEMAS,
-        "Issued": {
-            **issued,
-            "properties": {**issued["properties"], **{name: {"type": "object"} for name in names}},
-        },
-        "Credential": {
-            **credential,
-            "properties": {
-                **credential["properties"],
-                "dialect": {"type": "string", "enum": names},
-            },
-        },
-    }
-
-
 def document(providers: Providers) -> dict[str, Any]:
     """The whole document, for the credential kinds `providers` declare."""
     sign = _id_param("sign_id", "signature")
+    tpl = _id_param("template_id", "template")
     acct = _id_param("account_id", "account")
     dlv = _id_param("delivery_id", "delivery")
     paths: dict[str, Any] = {
@@ -385,13 +176,14 @@ def document(providers: Providers) -> dict[str, Any]:
         },
         "/stats": {
             "get": {
-                "summary": "Counts of signatures and webhook deliveries by status",
+                "summary": "Counts of signatures, templates and webhook deliveries by status",
                 "responses": {
                     "200": _json(
                         {
                             "type": "object",
                             "properties": {
                                 "signatures": _ref("Counts"),
+                                "templates": _ref("Counts"),
                                 "deliveries": _ref("Counts"),
                             },
                         }
@@ -402,9 +194,9 @@ def document(providers: Providers) -> dict[str, Any]:
         },
         "/queue": {
             "get": {
-                "summary": "Pending signatures, oldest submission first",
+                "summary": "Pending signatures and templates, oldest submission first",
                 "parameters": [PAGING[1]],
-                "responses": {"200": _json(_ref("SignatureList")), **_errors(400)},
+                "responses": {"200": _json(_ref("Queue")), **_errors(400)},
             }
         },
         "/signatures": {
@@ -448,6 +240,49 @@ def document(providers: Providers) -> dict[str, Any]:
                     "200": _json(
                         {"type": "object", "properties": {"signature": _ref("Signature")}}
                     ),
+                    **_errors(400, 404, 409, 413, 415, 422),
+                },
+            }
+        },
+        "/templates": {
+            "get": {
+                "summary": "Live templates of every account",
+                "parameters": [
+                    _query("status", {"type": "string"}, "Comma-separated statuses"),
+                    _query("account_id", {"type": "integer"}, "Only this account's"),
+                    _query("q", {"type": "string"}, "Name contains"),
+                    _query("order", {"type": "string", "enum": ["newest", "oldest"]}, "Order"),
+                    *PAGING,
+                ],
+                "responses": {"200": _json(_ref("TemplateList")), **_errors(400)},
+            }
+        },
+        "/templates/{template_id}": {
+            "get": {
+                "summary": "A template (deleted ones too) and its timeline",
+                "parameters": [tpl],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "template": _ref("Template"),
+                                "deleted_at": {"type": ["number", "null"]},
+                                "timeline": {"type": "array", "items": _ref("TimelineEntry")},
+                            },
+                        }
+                    ),
+                    **_errors(404),
+                },
+            }
+        },
+        "/templates/{template_id}/review": {
+            "post": {
+                "summary": "Approve or reject the template's current application",
+                "parameters": [tpl],
+                "requestBody": _body(_ref("TemplateReview")),
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"template": _ref("Template")}}),
                     **_errors(400, 404, 409, 413, 415, 422),
                 },
             }
@@ -590,7 +425,7 @@ def document(providers: Providers) -> dict[str, Any]:
             "title": "smssign admin API",
             "version": __version__,
             "description": (
-                "Review signatures, manage accounts and webhooks. Authenticate with "
+                "Review signatures and templates, manage accounts and webhooks. Authenticate with "
                 "`Authorization: Bearer <token>` from `smssign operators token NAME`."
             ),
         },
@@ -598,7 +433,7 @@ def document(providers: Providers) -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _with_providers(providers),
+            "schemas": with_providers(providers),
         },
         "paths": paths,
     }

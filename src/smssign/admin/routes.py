@@ -28,8 +28,19 @@ from smssign.backoffice.timeline import delivery_json
 from smssign.backoffice.webhooks import DeliveryStatus, Webhook
 from smssign.core import errors, images
 from smssign.core.messages import inbox_view
-from smssign.core.model import Account, Certification, Credential, Signature, Status
+from smssign.core.model import (
+    SIGNATURE,
+    TEMPLATE,
+    Account,
+    Certification,
+    Credential,
+    Signature,
+    Status,
+    Template,
+)
+from smssign.core.ports import Reviewable
 from smssign.core.providers import Providers
+from smssign.core.review import KINDS
 from smssign.web.transport import read_body
 
 log = logging.getLogger(__name__)
@@ -162,6 +173,13 @@ def signature_json(signature: Signature) -> dict[str, Any]:
     return data
 
 
+def template_json(template: Template) -> dict[str, Any]:
+    data = template.snapshot()
+    data["created_at"] = template.created_at
+    data["updated_at"] = template.updated_at
+    return data
+
+
 def account_json(account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
@@ -252,19 +270,42 @@ async def me(call: Call) -> Response:
 async def stats(call: Call) -> Response:
     store = call.backoffice.store
     return json_response(
-        {"signatures": await store.status_counts(), "deliveries": await store.delivery_counts()}
+        {
+            "signatures": await store.status_counts(),
+            "templates": await store.status_counts(TEMPLATE),
+            "deliveries": await store.delivery_counts(),
+        }
     )
 
 
 async def queue(call: Call) -> Response:
     limit = call.query_int("limit", 100, lowest=1, highest=MAX_LIMIT) or 100
-    found, total = await call.backoffice.store.signature_list(
+    store = call.backoffice.store
+    found, total = await store.signature_list(
         statuses=[Status.PENDING], oldest_first=True, limit=limit
     )
-    return json_response({"signatures": [signature_json(s) for s in found], "total": total})
+    templates, template_total = await store.reviewable_list(
+        TEMPLATE, statuses=[Status.PENDING], oldest_first=True, limit=limit
+    )
+    return json_response(
+        {
+            "signatures": [signature_json(s) for s in found],
+            "total": total,
+            "templates": [_item_json(t) for t in templates],
+            "template_total": template_total,
+        }
+    )
 
 
-async def signatures(call: Call) -> Response:
+def _item_json(item: Reviewable) -> dict[str, Any]:
+    if isinstance(item, Template):
+        return template_json(item)
+    assert isinstance(item, Signature)
+    return signature_json(item)
+
+
+async def _listing(call: Call, kind: str, key: str) -> Response:
+    """GET /signatures or /templates: one kind's live items, filtered and paged."""
     raw_status = call.request.query_params.get("status", "")
     statuses: list[Status] = []
     for part in filter(None, raw_status.split(",")):
@@ -275,7 +316,8 @@ async def signatures(call: Call) -> Response:
     text = call.request.query_params.get("q", "")[:100]
     if any(ord(ch) < 32 for ch in text):
         raise ApiError(400, "invalid_query", "q contains control characters", "q")
-    found, total = await call.backoffice.store.signature_list(
+    found, total = await call.backoffice.store.reviewable_list(
+        kind,
         statuses=statuses,
         account_id=call.query_int("account_id", None, lowest=1, highest=MAX_ID),
         text=text,
@@ -283,7 +325,15 @@ async def signatures(call: Call) -> Response:
         offset=call.query_int("offset", 0, lowest=0, highest=10**9) or 0,
         limit=call.query_int("limit", 50, lowest=1, highest=MAX_LIMIT) or 50,
     )
-    return json_response({"signatures": [signature_json(s) for s in found], "total": total})
+    return json_response({key: [_item_json(item) for item in found], "total": total})
+
+
+async def signatures(call: Call) -> Response:
+    return await _listing(call, SIGNATURE, "signatures")
+
+
+async def templates(call: Call) -> Response:
+    return await _listing(call, TEMPLATE, "templates")
 
 
 async def signature(call: Call) -> Response:
@@ -299,6 +349,19 @@ async def signature(call: Call) -> Response:
     )
 
 
+async def template(call: Call) -> Response:
+    timeline = await call.backoffice.template_timeline(call.path_id("template_id"))
+    if timeline is None:
+        raise ApiError(404, "not_found", "no such template")
+    return json_response(
+        {
+            "template": template_json(timeline.template),
+            "deleted_at": timeline.record.deleted_at,
+            "timeline": [entry.as_json() for entry in timeline.entries],
+        }
+    )
+
+
 _DECISIONS = {
     "approved": Status.APPROVED,
     "approve": Status.APPROVED,
@@ -308,20 +371,41 @@ _DECISIONS = {
 }
 
 
-async def review(call: Call) -> Response:
-    sign_id = call.path_id("sign_id")
+async def _decision(call: Call, kind: str) -> tuple[Status, str]:
+    """The review body: one of the kind's decisions, and the reason."""
+    allowed = [
+        s for s in (Status.APPROVED, Status.FILING, Status.REJECTED) if s in KINDS[kind].decisions
+    ]
     data = await call.body()
     _known(data, {"decision", "reason"})
     decision = _DECISIONS.get(_string(data, "decision", required=True) or "")
-    if decision is None:
-        raise ApiError(422, "invalid", "decision must be approved, filing or rejected", "decision")
-    reason = _string(data, "reason") or ""
+    if decision not in allowed:
+        names = ", ".join(s.value for s in allowed[:-1]) + f" or {allowed[-1].value}"
+        raise ApiError(422, "invalid", f"decision must be {names}", "decision")
+    assert decision is not None
+    return decision, _string(data, "reason") or ""
+
+
+async def review(call: Call) -> Response:
+    sign_id = call.path_id("sign_id")
+    decision, reason = await _decision(call, SIGNATURE)
     saved = await call.backoffice.runtime.signatures.review(
         sign_id, decision, reason=reason, reviewer=call.operator.name
     )
     if call.backoffice.worker is not None:
         call.backoffice.worker.wake()
     return json_response({"signature": signature_json(saved)})
+
+
+async def template_review(call: Call) -> Response:
+    template_id = call.path_id("template_id")
+    decision, reason = await _decision(call, TEMPLATE)
+    saved = await call.backoffice.runtime.templates.review(
+        template_id, decision, reason=reason, reviewer=call.operator.name
+    )
+    if call.backoffice.worker is not None:
+        call.backoffice.worker.wake()
+    return json_response({"template": template_json(saved)})
 
 
 async def image(call: Call) -> Response:
@@ -511,6 +595,9 @@ ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
     ("/signatures", signatures, ("GET",)),
     ("/signatures/{sign_id}", signature, ("GET",)),
     ("/signatures/{sign_id}/review", review, ("POST",)),
+    ("/templates", templates, ("GET",)),
+    ("/templates/{template_id}", template, ("GET",)),
+    ("/templates/{template_id}/review", template_review, ("POST",)),
     ("/images/{digest}", image, ("GET",)),
     ("/accounts", accounts, ("GET", "POST")),
     ("/accounts/{account_id}", account, ("GET", "PATCH")),

@@ -1,5 +1,5 @@
-"""`smssign serve --demo`: one demo account with one pending signature, a demo console
-operator, and commands to try."""
+"""`smssign serve --demo`: one demo account with one pending signature and one approved
+template, a demo console operator, and commands to try."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from smssign.app.runtime import Runtime, default_providers
 from smssign.backoffice.services import open_backoffice
 from smssign.core import errors
 from smssign.core.accounts import Issued
-from smssign.core.model import Credential, Draft, Image
+from smssign.core.model import Credential, Draft, Image, Status, Template, TemplateType
 from smssign.core.providers import CredentialKind, Providers, Walkthrough
+from smssign.core.templates import TemplateDraft
 
 DEMO_ACCOUNT = "demo"
 DEMO_SIGNATURE = "演示签名"
+DEMO_TEMPLATE = "演示验证码"
+DEMO_TEMPLATE_CONTENT = "您的验证码是{1}，{2}分钟内有效。"
+DEMO_REVIEWER = "demo"
 DEMO_OPERATOR = "demo"
 DEMO_PASSWORD_KEY = "demo-operator-password"
 
@@ -37,18 +41,43 @@ def sample_png(
 class Demo:
     issued: Issued
     signature_id: int
+    template: Template | None = None
 
 
 async def ensure_demo(runtime: Runtime) -> Demo:
-    """Create the demo account and its signature the first time; reuse them afterwards."""
+    """Create the demo account, its signature and its template the first time; reuse
+    them afterwards (a demo database from before templates gets its template now)."""
     account = await runtime.repository.account_named(DEMO_ACCOUNT)
     if account is None:
         issued = await runtime.accounts.create(DEMO_ACCOUNT)
     else:
         issued = await runtime.accounts.issued(account.id)
+    signature_id = await _demo_signature(runtime, issued)
+    return Demo(issued, signature_id, await _demo_template(runtime, issued))
+
+
+async def _demo_template(runtime: Runtime, issued: Issued) -> Template:
+    """The demo's approved template: a verification code with two parameters."""
+    page, _ = await runtime.templates.page(issued.account, limit=1)
+    if page:
+        return page[0]
+    draft = TemplateDraft(
+        name=DEMO_TEMPLATE,
+        content=DEMO_TEMPLATE_CONTENT,
+        type=TemplateType.VERIFICATION,
+        international=False,
+        remark="created by smssign serve --demo",
+    )
+    change = await runtime.templates.add(issued.account, draft, dialect="demo")
+    return await runtime.templates.review(
+        change.template.id, Status.APPROVED, reviewer=DEMO_REVIEWER
+    )
+
+
+async def _demo_signature(runtime: Runtime, issued: Issued) -> int:
     page, _ = await runtime.signatures.page(issued.account, limit=1)
     if page:
-        return Demo(issued, page[0].id)
+        return page[0].id
     png = sample_png()
     change = await runtime.signatures.add(
         issued.account,
@@ -61,7 +90,7 @@ async def ensure_demo(runtime: Runtime) -> Demo:
         ),
         dialect="demo",
     )
-    return Demo(issued, change.signature.id)
+    return change.signature.id
 
 
 def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) -> str:
@@ -83,6 +112,9 @@ def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) 
     if first is not None:
         lines.extend(_faces(first, credentials, account.id))
     lines.append(f"  demo signature id: {demo.signature_id}")
+    if demo.template is not None:
+        t = demo.template
+        lines.append(f"  demo template id: {t.id} ({t.status.value}): {t.content}")
     for kind in providers.kinds:
         if kind is not first:
             lines.extend(_faces(kind, credentials, account.id))

@@ -1,4 +1,4 @@
-"""Seed files: accounts and signatures in given states, for a test server to start with.
+"""Seed files: accounts, signatures and templates in given states, for a test server to start with.
 
 `smssign serve --testing --seed FILE.yaml`, `POST /_smssign/seed`, `mock(seed=...)` and
 the pytest option `--smssign-seed` read the same format::
@@ -23,6 +23,14 @@ the pytest option `--smssign-seed` read the same format::
             remark: ""
             qualification: 某某科技有限公司   # one of this account's qualifications
             extra: {}                   # provider fields (industry, website, ...)
+        templates:                      # the account must list a signature too
+          - name: 登录验证码
+            content: 您的验证码是{1}，{2}分钟内有效。   # variables {1}, {2}, ... or {name}
+            type: verification          # normal, marketing, notification (default), verification
+            status: approved            # pending (default), approved or rejected
+            reason: ""                  # the ReviewReply; required when rejected
+            international: false
+            remark: ""
     outcomes:                           # simulated delivery's outcome rules
       - {pattern: "+86137*", status: failed, error_code: "MK:0005", account: acme}
 
@@ -32,7 +40,9 @@ id and, unless the key id is itself the secret, the secret. A numeric key id is 
 whole number. Each kind left out is generated; docs/testing.md shows every kind.
 
 Signatures get ids in file order (1, 2, ... on a fresh database) and a small PNG as
-proof. The whole file is checked before anything is written.
+proof; templates too, after the account's signatures, their content written in the core's
+neutral form and checked by the same content rules as through any dialect. The whole
+file is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -46,17 +56,20 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from smssign.app.runtime import Runtime, default_providers
-from smssign.core import bounds, errors, rules
+from smssign.core import bounds, errors, rules, templates
 from smssign.core.accounts import Issued
 from smssign.core.model import (
+    Account,
     Certification,
     Credential,
     Draft,
     Image,
     QualificationStatus,
     Status,
+    TemplateType,
 )
 from smssign.core.providers import Providers, SequentialKey
+from smssign.core.templates import TemplateDraft
 
 REVIEWER = "seed"
 DIALECT = "seed"
@@ -82,6 +95,17 @@ class SeedSignature:
 
 
 @dataclass(frozen=True, slots=True)
+class SeedTemplate:
+    name: str
+    content: str
+    type: TemplateType = TemplateType.NOTIFICATION
+    status: Status = Status.PENDING
+    reason: str = ""
+    international: bool = False
+    remark: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SeedAccount:
     name: str
     certification: Certification = Certification.ENTERPRISE
@@ -92,6 +116,7 @@ class SeedAccount:
     """Fixed (key id, secret) per credential kind."""
     qualifications: tuple[tuple[str, QualificationStatus], ...] = ()
     signatures: tuple[SeedSignature, ...] = ()
+    templates: tuple[SeedTemplate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +173,7 @@ _ACCOUNT_KEYS = frozenset(
         "signature_quota",
         "qualifications",
         "signatures",
+        "templates",
     }
 )
 _SIGNATURE_KEYS = frozenset(
@@ -164,6 +190,12 @@ _SIGNATURE_KEYS = frozenset(
         "extra",
     }
 )
+
+
+_TEMPLATE_KEYS = frozenset(
+    {"name", "content", "type", "status", "reason", "international", "remark"}
+)
+_TEMPLATE_STATUSES = (Status.PENDING, Status.APPROVED, Status.REJECTED)
 
 
 def parse(data: Any, *, source: str = "seed", providers: Providers | None = None) -> Seed:
@@ -248,6 +280,15 @@ def _account(raw: Any, where: str, providers: Providers) -> SeedAccount:
             raise SeedError(f"{where}.signatures: {key[0]!r} is held twice in one scope")
     if quota is not None and len(signatures) > quota:
         raise SeedError(f"{where}: {len(signatures)} signatures exceed signature_quota {quota}")
+    seeded_templates = tuple(
+        _template(item, f"{where}.templates[{index}]")
+        for index, item in enumerate(_list(table.get("templates", []), f"{where}.templates"))
+    )
+    if seeded_templates and not signatures:
+        # As through every dialect: no template before the account applied for a signature.
+        raise SeedError(f"{where}.templates: the account needs a signature first")
+    if len(seeded_templates) > templates.MOST_TEMPLATES:
+        raise SeedError(f"{where}.templates: at most {templates.MOST_TEMPLATES}")
     return SeedAccount(
         name=name,
         certification=certification,
@@ -257,6 +298,41 @@ def _account(raw: Any, where: str, providers: Providers) -> SeedAccount:
         credentials=credentials,
         qualifications=tuple(qualifications),
         signatures=signatures,
+        templates=seeded_templates,
+    )
+
+
+def _template(raw: Any, where: str) -> SeedTemplate:
+    table = _table(raw, where, _TEMPLATE_KEYS)
+    status = {s.value: s for s in _TEMPLATE_STATUSES}.get(table.get("status", "pending"))
+    if status is None:
+        raise SeedError(f"{where}.status: pending, approved or rejected")
+    try:
+        kind = TemplateType(table.get("type", TemplateType.NOTIFICATION.value))
+    except ValueError as exc:
+        choices = ", ".join(t.value for t in TemplateType)
+        raise SeedError(f"{where}.type: {choices}") from exc
+    reason = _text(table.get("reason", ""), f"{where}.reason")
+    if status is Status.REJECTED and not reason.strip():
+        raise SeedError(f"{where}.reason: a rejected template needs a reason")
+    name = _text(table.get("name"), f"{where}.name", required=True)
+    content = _text(table.get("content"), f"{where}.content", required=True)
+    remark = _text(table.get("remark", ""), f"{where}.remark")
+    try:
+        rules.check_length("name", name, rules.LONGEST_NAME)
+        rules.check_length("remark", remark, rules.LONGEST_REMARK)
+        templates.check_content(content, kind)
+        bounds.reason(reason, required=False)
+    except errors.SmssignError as exc:
+        raise SeedError(f"{where}: {exc}") from exc
+    return SeedTemplate(
+        name=name,
+        content=content,
+        type=kind,
+        status=status,
+        reason=reason,
+        international=_flag(table.get("international", False), f"{where}.international"),
+        remark=remark,
     )
 
 
@@ -428,6 +504,7 @@ async def apply(runtime: Runtime, seed: Seed) -> dict[str, Any]:
             )
         out = issued_json(Issued(account, credentials), runtime.providers)
         out["signatures"] = signatures
+        out["templates"] = [await _add_template(runtime, account, t) for t in wanted.templates]
         created.append(out)
     await _add_outcomes(runtime, seed.outcomes)
     return {"accounts": created, "kept": kept}
@@ -450,6 +527,22 @@ async def _add_outcomes(runtime: Runtime, outcomes: Sequence[SeedOutcome]) -> No
         await runtime.repository.add_outcome_rule(
             wanted.pattern, MessageStatus(wanted.status), wanted.error_code, key[3], "seed"
         )
+
+
+async def _add_template(runtime: Runtime, account: Account, wanted: SeedTemplate) -> dict[str, Any]:
+    draft = TemplateDraft(
+        name=wanted.name,
+        content=wanted.content,
+        type=wanted.type,
+        international=wanted.international,
+        remark=wanted.remark,
+    )
+    template = (await runtime.templates.add(account, draft, dialect=DIALECT)).template
+    if wanted.status is not Status.PENDING:
+        template = await runtime.templates.review(
+            template.id, wanted.status, reason=wanted.reason, reviewer=REVIEWER
+        )
+    return {"id": template.id, "name": template.name, "status": template.status.value}
 
 
 def _collision(account: str, providers: Providers) -> str:

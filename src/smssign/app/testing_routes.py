@@ -6,12 +6,14 @@ never offer. Replies are JSON; a bad request gets 4xx with `{"error": ...}`, nev
 
     POST /_smssign/reset                      everything erased, the --seed file applied again
     GET  /_smssign/state                      accounts, qualifications, signatures,
-                                              applications, reviews, events
+                                              templates, applications, reviews, events
     POST /_smssign/seed                       body: a seed (YAML or JSON), applied
     POST /_smssign/accounts                   {"name": ..., "individual": false}
     POST /_smssign/signatures/{id}/approve
     POST /_smssign/signatures/{id}/file
     POST /_smssign/signatures/{id}/reject     {"reason": ...}
+    POST /_smssign/templates/{id}/approve
+    POST /_smssign/templates/{id}/reject      {"reason": ...}
 
 A web page the developer happens to open must not drive these routes: a request whose
 `Origin` is another site is refused with 403 (no `Origin`, the server's own origin and
@@ -20,7 +22,7 @@ may also be `application/yaml`) or not declared at all, which rules out the form
 `text/plain` bodies a page can send across sites without asking first.
 
 With auto-review on (`--auto-review approve|reject`), a testing server also decides every
-due signature before it answers any request, so a test sees the decision on its very
+due signature and template before it answers any request, so a test sees the decision on its very
 next call instead of after a polling interval.
 """
 
@@ -118,25 +120,35 @@ def testing_routes(settings: Settings) -> list[Route]:
         if decision is None:
             return _error("use approve, file or reject", 404)
         sign_id: int = request.path_params["sign_id"]
-        reason = ""
-        if decision is Status.REJECTED:
-            fields = await _fields(request)
-            if isinstance(fields, Response):
-                return fields
-            raw = fields.get("reason", "")
-            if not isinstance(raw, str) or not raw.strip():
-                return _error("reason: a rejection needs a reason", 400)
-            reason = raw
-        try:
-            await sandbox.review(request.app.state.runtime, sign_id, decision, reason)
-        except errors.NotFound:
-            return _error(f"no signature {sign_id}", 404)
-        except (errors.InvalidTransition, errors.Conflict) as exc:
-            return _error(str(exc) or type(exc).__name__, 409)
-        except errors.InvalidSubmission as exc:
-            return _error(str(exc), 400)
-        signature = await request.app.state.runtime.repository.signature(sign_id)
+        reason = await _reason(request, decision)
+        if isinstance(reason, Response):
+            return reason
+        runtime: Runtime = request.app.state.runtime
+        failed = await _reviewed(
+            sandbox.review(runtime, sign_id, decision, reason), f"no signature {sign_id}"
+        )
+        if failed is not None:
+            return failed
+        signature = await runtime.repository.signature(sign_id)
         return _json({"id": sign_id, "status": signature.status.value if signature else None})
+
+    async def decide_template(request: Request) -> Response:
+        decision = _TEMPLATE_DECISIONS.get(request.path_params["decision"])
+        if decision is None:
+            return _error("use approve or reject", 404)
+        template_id: int = request.path_params["template_id"]
+        reason = await _reason(request, decision)
+        if isinstance(reason, Response):
+            return reason
+        runtime: Runtime = request.app.state.runtime
+        failed = await _reviewed(
+            sandbox.review_template(runtime, template_id, decision, reason),
+            f"no template {template_id}",
+        )
+        if failed is not None:
+            return failed
+        template = await runtime.repository.template(template_id)
+        return _json({"id": template_id, "status": template.status.value if template else None})
 
     return [
         Route(f"{PREFIX}/reset", _guarded(reset, JSON_TYPES), methods=["POST"]),
@@ -146,6 +158,11 @@ def testing_routes(settings: Settings) -> list[Route]:
         Route(
             PREFIX + "/signatures/{sign_id:int}/{decision:str}",
             _guarded(decide, JSON_TYPES),
+            methods=["POST"],
+        ),
+        Route(
+            PREFIX + "/templates/{template_id:int}/{decision:str}",
+            _guarded(decide_template, JSON_TYPES),
             methods=["POST"],
         ),
     ]
@@ -202,6 +219,33 @@ def _with_port(host: str, default: int) -> str:
 
 
 _DECISIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED, "file": Status.FILING}
+_TEMPLATE_DECISIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED}
+
+
+async def _reason(request: Request, decision: Status) -> str | Response:
+    """A rejection's reason from the JSON body; other decisions take none."""
+    if decision is not Status.REJECTED:
+        return ""
+    fields = await _fields(request)
+    if isinstance(fields, Response):
+        return fields
+    raw = fields.get("reason", "")
+    if not isinstance(raw, str) or not raw.strip():
+        return _error("reason: a rejection needs a reason", 400)
+    return raw
+
+
+async def _reviewed(review: Awaitable[None], missing: str) -> Response | None:
+    """Run a review; its refusal as the reply, or None when it was made."""
+    try:
+        await review
+    except errors.NotFound:
+        return _error(missing, 404)
+    except (errors.InvalidTransition, errors.Conflict) as exc:
+        return _error(str(exc) or type(exc).__name__, 409)
+    except errors.InvalidSubmission as exc:
+        return _error(str(exc), 400)
+    return None
 
 
 async def _fields(request: Request) -> dict[str, Any] | Response:

@@ -1,7 +1,8 @@
 """Auto-review for test setups: pending reviewables are decided by a policy, not a person.
 
-Every reviewable kind (signatures now, templates next) goes through the same policy; a
-rule's name pattern is searched in the signature text (or a template's name).
+Every reviewable kind (signatures and templates) goes through the same policy; a rule's
+name pattern is searched in the signature text or the template's name, and rules on
+content look at a template's content (a signature has none, so they never match one).
 
 `smssign serve --auto-review approve|reject|off` sets the decision for every signature
 that has waited `--auto-review-delay` seconds since it was submitted. A rules file
@@ -19,6 +20,18 @@ or leave a signature to humans. Rules are tried in order; the first that matches
     [[rule]]
     scope = "mainland"          # or "international"
     decision = "filing"         # filing now, approved one delay later
+
+    [[rule]]
+    kind = "template"           # or "signature"; without it, a rule is for both
+    url = true                  # the content links somewhere (http://, www., a host)
+    decision = "reject"
+    reason = "模板内容不得包含链接"
+
+    [[rule]]
+    content = "贷款|博彩"        # regular expression, searched in the template content
+    keywords = ["加微信"]        # or any of these words in it (either matches)
+    decision = "reject"
+    reason = "模板内容含违规词"
 
 Every decision is an ordinary review by the system reviewer `auto-review`, so it shows in
 the timeline, in the API's ReviewReply and in webhooks like a person's would.
@@ -41,6 +54,7 @@ from smssign.core.clock import Clock
 from smssign.core.model import Status
 from smssign.core.ports import Reviewable
 from smssign.core.review import KINDS
+from smssign.core.rules import contains_url
 from smssign.core.service import SignatureService
 from smssign.store.backoffice import BackofficeStore
 from smssign.store.repository import SqlRepository
@@ -77,11 +91,34 @@ class Rule:
     name: re.Pattern[str] | None = None
     international: bool | None = None
     reason: str = ""
+    kind: str | None = None
+    """Only reviewables of this kind; None for every kind."""
+    content: re.Pattern[str] | None = None
+    keywords: tuple[str, ...] = ()
+    url: bool | None = None
+    """True: the content links somewhere; False: it does not."""
 
     def matches(self, item: Reviewable) -> bool:
+        if self.kind is not None and item.subject.kind != self.kind:
+            return False
         if self.name is not None and not self.name.search(item.name):
             return False
-        return self.international is None or self.international == item.international
+        if self.international is not None and self.international != item.international:
+            return False
+        return self._content_matches(item)
+
+    def _content_matches(self, item: Reviewable) -> bool:
+        if self.content is None and not self.keywords and self.url is None:
+            return True
+        text = getattr(item, "content", None)
+        if not isinstance(text, str):
+            return False  # a kind without content: rules on content never hold
+        if self.url is not None and contains_url(text) is not self.url:
+            return False
+        if self.content is None and not self.keywords:
+            return True
+        found = self.content is not None and self.content.search(text) is not None
+        return found or any(word in text for word in self.keywords)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +139,9 @@ class Policy:
         return Decision.SKIP, ""
 
 
-_RULE_KEYS = frozenset({"name", "scope", "decision", "reason"})
+_RULE_KEYS = frozenset(
+    {"name", "scope", "decision", "reason", "kind", "content", "keywords", "url"}
+)
 _TOP_KEYS = frozenset({"rule", "reject_reason"})
 
 
@@ -136,14 +175,17 @@ def _rule(raw: Any, where: str) -> Rule:
     except ValueError as exc:
         choices = ", ".join(d.value for d in Decision)
         raise RulesError(f"{where}: decision must be one of {choices}") from exc
-    pattern = None
-    if "name" in raw:
-        if not isinstance(raw["name"], str):
-            raise RulesError(f"{where}: name must be a string (a regular expression)")
-        try:
-            pattern = re.compile(raw["name"])
-        except re.error as exc:
-            raise RulesError(f"{where}: name is not a regular expression: {exc}") from exc
+    pattern = _pattern(raw, "name", where)
+    content = _pattern(raw, "content", where)
+    kind = raw.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise RulesError(f"{where}: kind must be {' or '.join(KINDS)}")
+    keywords = raw.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(w, str) and w for w in keywords):
+        raise RulesError(f"{where}: keywords must be a list of non-empty strings")
+    url = raw.get("url")
+    if url is not None and not isinstance(url, bool):
+        raise RulesError(f"{where}: url must be true or false")
     international = None
     if "scope" in raw:
         if raw["scope"] not in ("mainland", "international"):
@@ -154,9 +196,30 @@ def _rule(raw: Any, where: str) -> Rule:
         raise RulesError(f"{where}: reason must be a string")
     if decision is Decision.REJECT and not reason.strip():
         raise RulesError(f"{where}: a reject rule needs a reason")
-    if pattern is None and international is None:
-        raise RulesError(f"{where}: give a name pattern, a scope or both")
-    return Rule(decision, pattern, international, _reason(reason, f"{where}: reason"))
+    on_content = content is not None or bool(keywords) or url is not None
+    if pattern is None and international is None and kind is None and not on_content:
+        raise RulesError(f"{where}: give a name pattern, a scope, a kind or a rule on content")
+    return Rule(
+        decision,
+        pattern,
+        international,
+        _reason(reason, f"{where}: reason"),
+        kind=kind,
+        content=content,
+        keywords=tuple(keywords),
+        url=url,
+    )
+
+
+def _pattern(raw: Mapping[str, Any], key: str, where: str) -> re.Pattern[str] | None:
+    if key not in raw:
+        return None
+    if not isinstance(raw[key], str):
+        raise RulesError(f"{where}: {key} must be a string (a regular expression)")
+    try:
+        return re.compile(raw[key])
+    except re.error as exc:
+        raise RulesError(f"{where}: {key} is not a regular expression: {exc}") from exc
 
 
 def _reason(text: str, where: str) -> str:

@@ -20,6 +20,7 @@ from smssign.backoffice.operators import OperatorService
 from smssign.backoffice.timeline import Timeline, build
 from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
 from smssign.core import errors
+from smssign.core.model import TEMPLATE, Subject
 from smssign.core.ports import SweepableBlobs
 from smssign.store.backoffice import BackofficeStore
 
@@ -43,6 +44,9 @@ class Backoffice:
 
     async def timeline(self, signature_id: int) -> Timeline | None:
         return await build(self.runtime.repository, self.store, signature_id)
+
+    async def template_timeline(self, template_id: int) -> Timeline | None:
+        return await build(self.runtime.repository, self.store, Subject(TEMPLATE, template_id))
 
 
 SWEEP_FIRST = 60.0

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smssign.backoffice.webhooks import Attempt, Delivery
-from smssign.core.model import SIGNATURE, Application, Event, Review, Signature, Subject, Verb
+from smssign.core.model import (
+    SIGNATURE,
+    Application,
+    Event,
+    Review,
+    Signature,
+    Subject,
+    Template,
+    Verb,
+)
 from smssign.core.ports import Reviewable
 from smssign.core.review import SIGNATURE_KIND, kind_of
 from smssign.store.backoffice import BackofficeStore, Record
@@ -39,6 +48,12 @@ DOCUMENT_TYPES: Mapping[int, str] = {
     8: "official-account settings screenshot (公众号设置页面截图)",
 }
 PURPOSES: Mapping[int, str] = {0: "own use (自用)", 1: "for others (他用)"}
+TEMPLATE_TYPES: Mapping[str, str] = {
+    "normal": "general",
+    "marketing": "marketing",
+    "notification": "notification",
+    "verification": "verification code",
+}
 
 FIELDS: Sequence[tuple[str, str]] = SIGNATURE_KIND.fields
 """The signature application fields a reviewer compares, in the order shown."""
@@ -61,6 +76,8 @@ def describe(field_name: str, value: Any) -> str:
             return f"{len(value)} image(s)"
         case "commission_image":
             return "1 image"
+        case "type":
+            return TEMPLATE_TYPES.get(str(value), str(value))
         case "extra":
             return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
     return str(value)
@@ -186,6 +203,11 @@ class Timeline:
     @property
     def signature(self) -> Signature:
         return self.record.signature
+
+    @property
+    def template(self) -> Template:
+        assert isinstance(self.item, Template)
+        return self.item
 
     def current_application(self) -> Application | None:
         return self.applications[-1] if self.applications else None

@@ -44,7 +44,7 @@ from smssign.core.deliveries import (
     Webhook,
     WebhookStore,
 )
-from smssign.core.model import Event
+from smssign.core.model import SIGNATURE, Event
 
 if TYPE_CHECKING:
     import httpx
@@ -67,17 +67,21 @@ def event_time(at: float) -> str:
 
 
 def render_event(event: Event) -> str:
-    """The JSON body of every delivery of `event`: id, type, time, account_id, signature.
+    """The JSON body of every delivery of `event`: id, type, time, account_id, and the
+    reviewable by its kind's name (`signature`, `template`).
 
-    Review events add `reason` and `reviewer`, submissions add `application_id`.
+    Review events add `reason` and `reviewer`, submissions add `application_id`. A
+    signature event always has `signature` (null if its payload lacks one); other kinds'
+    events carry only their own object.
     """
     body: dict[str, Any] = {
         "id": event.id,
         "type": event.type.value,
         "time": event_time(event.created_at),
         "account_id": event.account_id,
-        "signature": event.payload.get("signature"),
     }
+    if event.subject is None or event.subject.kind == SIGNATURE or "signature" in event.payload:
+        body["signature"] = event.payload.get("signature")
     for key, value in event.payload.items():
         body.setdefault(key, value)
     return orjson.dumps(body).decode()

@@ -123,6 +123,31 @@ ZH: Mapping[str, str] = {
     "Provider fields": "服务商字段",
     "Template type": "模板类型",
     "Content": "模板内容",
+    "general": "普通短信",
+    "marketing": "营销短信",
+    "notification": "通知短信",
+    "verification code": "验证码短信",
+    # templates.html, template.html, the queue's templates
+    "Templates": "模板",
+    "{total} template(s).": "共 {total} 个模板。",
+    "No templates match.": "没有匹配的模板。",
+    "Templates: {pending} pending, {approved} approved, {rejected} rejected.": (
+        "模板：{pending} 个待审核，{approved} 个已通过，{rejected} 个已拒绝。"
+    ),
+    "All templates": "全部模板",
+    "Type": "类型",
+    "Pending templates, oldest first ({total} in all).": (
+        "待审核模板，最早提交的在前（共 {total} 个）。"
+    ),
+    "No template is waiting for review.": "没有待审核的模板。",
+    "Template {id} approved.": "模板 {id} 已通过。",
+    "Template {id} rejected.": "模板 {id} 已拒绝。",
+    "Choose approve or reject.": "请选择通过或拒绝。",
+    "status must be pending, approved or rejected.": "状态必须是待审核、已通过或已拒绝。",
+    (
+        "The template is {current} now, so it cannot become {target}. "
+        "Someone may have reviewed it first."
+    ): ("该模板当前为{current}，无法变为{target}。可能已有其他人先审核了。"),
     "international": "国际/港澳台",
     "mainland China": "中国大陆",
     "{count} image(s)": "{count} 张图片",
@@ -373,6 +398,6 @@ def shown(field_name: str, value: Any) -> str:
     images = _IMAGES.match(described)
     if images:
         return text("{count} image(s)", CHINESE, count=images.group("count"))
-    if field_name == "international" or described == "1 image":
+    if field_name in ("international", "type") or described == "1 image":
         return ZH.get(described, described)
     return described

@@ -38,7 +38,7 @@ from smssign.console.visit import (
     safe_next,
 )
 from smssign.core import bounds, errors, images
-from smssign.core.model import Certification, Signature, Status
+from smssign.core.model import TEMPLATE, Certification, Signature, Status, Template
 from smssign.web.transport import client_ip
 
 # --- login ----------------------------------------------------------------------------
@@ -100,6 +100,7 @@ async def dashboard(visit: Visit) -> Response:
     return visit.render(
         "dashboard.html",
         counts=await store.status_counts(),
+        template_counts=await store.status_counts(TEMPLATE),
         deliveries=await store.delivery_counts(),
         oldest=oldest[0] if oldest else None,
         policy=visit.backoffice.policy,
@@ -131,10 +132,38 @@ async def _queue_items(visit: Visit, signatures: list[Signature]) -> list[QueueI
     return items
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateItem:
+    template: Template
+    account_name: str
+    kind: str
+    changes: list[FieldChange] | None
+
+
+async def _template_items(visit: Visit, found: list[Template]) -> list[TemplateItem]:
+    repository = visit.backoffice.runtime.repository
+    names: dict[int, str] = {}
+    items = []
+    for template in found:
+        if template.account_id not in names:
+            account = await repository.account(template.account_id)
+            names[template.account_id] = account.name if account else "?"
+        applications = await repository.applications(template.subject)
+        kind = applications[-1].kind.value if applications else "add"
+        changes = None
+        if len(applications) >= 2:
+            changes = compare(applications[-2].snapshot, applications[-1].snapshot, TEMPLATE)
+        items.append(TemplateItem(template, names[template.account_id], kind, changes))
+    return items
+
+
 async def queue(visit: Visit) -> Response:
     store = visit.backoffice.store
     pending, pending_total = await store.signature_list(
         statuses=[Status.PENDING], oldest_first=True, limit=QUEUE_SIZE
+    )
+    templates, template_total = await store.reviewable_list(
+        TEMPLATE, statuses=[Status.PENDING], oldest_first=True, limit=QUEUE_SIZE
     )
     filing, filing_total = await store.signature_list(
         statuses=[Status.FILING], oldest_first=True, limit=QUEUE_SIZE
@@ -145,6 +174,8 @@ async def queue(visit: Visit) -> Response:
         pending_total=pending_total,
         filing=await _queue_items(visit, filing),
         filing_total=filing_total,
+        templates=await _template_items(visit, [t for t in templates if isinstance(t, Template)]),
+        template_total=template_total,
         now=visit.backoffice.runtime.clock.now(),
     )
 
@@ -227,6 +258,86 @@ async def review(visit: Visit) -> Response:
     if visit.form.get("back") == "queue":
         return redirect("/console/queue", done=decision.value, id=sign_id)
     return redirect(f"/console/signatures/{sign_id}", done=decision.value, id=sign_id)
+
+
+# --- templates ------------------------------------------------------------------------
+
+TEMPLATE_STATUSES = (Status.PENDING, Status.APPROVED, Status.REJECTED)
+
+
+async def templates(visit: Visit) -> Response:
+    status = visit.query("status")
+    if status and status not in {s.value for s in TEMPLATE_STATUSES}:
+        raise FormError("status must be pending, approved or rejected.")
+    account_id = _optional_id(visit.query("account"), "account")
+    text = visit.query("q").strip()[:100]
+    number = _page_number(visit)
+    found, total = await visit.backoffice.store.reviewable_list(
+        TEMPLATE,
+        statuses=[Status(status)] if status else [],
+        account_id=account_id,
+        text=text,
+        offset=(number - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    return visit.render(
+        "templates.html",
+        templates=found,
+        total=total,
+        page=number,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        status=status,
+        statuses=[s.value for s in TEMPLATE_STATUSES],
+        account=account_id or "",
+        q=text,
+        query=lambda n: urlencode(
+            {"status": status, "account": account_id or "", "q": text, "page": n}
+        ),
+    )
+
+
+async def template(visit: Visit) -> Response:
+    template_id = visit.path_id("template_id")
+    timeline = await visit.backoffice.template_timeline(template_id)
+    if timeline is None:
+        raise errors.NotFound()
+    account = await visit.backoffice.runtime.repository.account(timeline.template.account_id)
+    return visit.render(
+        "template.html",
+        timeline=timeline,
+        tpl=timeline.template,
+        deleted_at=timeline.record.deleted_at,
+        account=account,
+        changes=timeline.changes(),
+    )
+
+
+_TEMPLATE_DECISIONS = {"approved": Status.APPROVED, "rejected": Status.REJECTED}
+
+
+async def template_review(visit: Visit) -> Response:
+    template_id = visit.path_id("template_id")
+    decision = _TEMPLATE_DECISIONS.get(visit.form.get("decision"))
+    if decision is None:
+        raise FormError("Choose approve or reject.")
+    try:
+        await visit.backoffice.runtime.templates.review(
+            template_id, decision, reason=visit.form.get("reason"), reviewer=visit.operator_name
+        )
+    except errors.InvalidTransition as exc:
+        raise FormError(
+            "The template is {current} now, so it cannot become {target}. "
+            "Someone may have reviewed it first.",
+            409,
+            current=visit.text(str(exc.status)),
+            target=visit.text(str(exc.target)),
+        ) from exc
+    if visit.backoffice.worker is not None:
+        visit.backoffice.worker.wake()
+    done = f"template-{decision.value}"
+    if visit.form.get("back") == "queue":
+        return redirect("/console/queue", done=done, id=template_id)
+    return redirect(f"/console/templates/{template_id}", done=done, id=template_id)
 
 
 async def image(visit: Visit) -> Response:
@@ -405,6 +516,9 @@ def routes() -> list[BaseRoute]:
         Route("/signatures", page(signatures), methods=get),
         Route("/signatures/{sign_id}", page(signature), methods=get),
         Route("/signatures/{sign_id}/review", page(review), methods=post),
+        Route("/templates", page(templates), methods=get),
+        Route("/templates/{template_id}", page(template), methods=get),
+        Route("/templates/{template_id}/review", page(template_review), methods=post),
         Route("/images/{digest}", page(image), methods=get),
         Route("/accounts", page(accounts), methods=both),
         Route("/accounts/{account_id}", page(account), methods=get),

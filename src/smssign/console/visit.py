@@ -30,6 +30,7 @@ from smssign.backoffice.timeline import (
 )
 from smssign.backoffice.webhooks import DeliveryStatus
 from smssign.console.i18n import (
+    CHINESE,
     HTML_LANG,
     LANG_COOKIE,
     LANGUAGES,
@@ -113,6 +114,8 @@ NOTICES: Mapping[str, str] = {
     "webhook": "Webhook saved.",
     "webhook-removed": "Webhook removed; its unfinished deliveries are cancelled.",
     "retry": "Delivery {id} will be attempted again now.",
+    "template-approved": "Template {id} approved.",
+    "template-rejected": "Template {id} rejected.",
 }
 """Messages a redirect may ask a page to show; only these, so a link cannot inject text."""
 
@@ -223,6 +226,14 @@ class Visit:
             raise errors.NotFound()
         return int(raw)
 
+    def dialect_title(self, name: str) -> str:
+        """A dialect as the registry names it, in the page's language; other sources (a
+        seed file, the demo) by their own name."""
+        for provider in self.backoffice.runtime.providers:
+            if provider.name == name:
+                return provider.title_zh if self.language == CHINESE else provider.title
+        return name
+
     def render(self, template: str, code: int = 200, **context: Any) -> Response:
         params = self.request.query_params
         language = self.language
@@ -242,6 +253,7 @@ class Visit:
                 language=language,
                 html_lang=HTML_LANG[language],
                 providers=self.backoffice.runtime.providers,
+                dialect_title=self.dialect_title,
                 **context,
             )
         return HTMLResponse(html, status_code=code, headers=dict(SECURITY_HEADERS))

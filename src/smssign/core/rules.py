@@ -1,4 +1,5 @@
-"""The rules a signature must follow, as data: state machine, type catalogue, names, images.
+"""The rules a signature must follow, as data: state machine, type catalogue, names, images;
+and what counts as a link in message text, for templates and auto-review alike.
 
 Dialects pick the rules that apply to them (each declares its own name rules);
 the service applies the ones every provider shares.
@@ -81,6 +82,15 @@ def _check_extra_value(field: str, value: Any) -> None:
             raise errors.InvalidSubmission(field, f"at most {MOST_EXTRA_ITEMS} entries")
         for item in value:
             _check_extra_value(field, item)
+
+
+URL = re.compile(r"(?i)\b(?:https?://|www\.)\S|\b[a-z0-9-]+\.(?:com|cn|net|org|io|top|cc)\b")
+"""What counts as a link in message text: a scheme, `www.`, or a host under a common TLD."""
+
+
+def contains_url(text: str) -> bool:
+    """Whether `text` links anywhere (content rules and auto-review rules agree on this)."""
+    return URL.search(text) is not None
 
 
 # --- account policy -------------------------------------------------------------------

@@ -37,7 +37,6 @@ MOST_TEMPLATES = 1000
 """Live templates one account may hold."""
 
 _VARIABLE = re.compile(r"\{([A-Za-z0-9_]{1,32})\}")
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S|\b[a-z0-9-]+\.(?:com|cn|net|org|io|top|cc)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +89,12 @@ def parse(text: str) -> Content:
 
 def has_url(text: str) -> bool:
     """Whether `text` holds something that reads as a link (http://, www., a domain)."""
-    return _URL.search(text) is not None
+    return rules.contains_url(text)
 
 
 def check_content(text: str, type: TemplateType) -> Content:
     content = parse(text)
-    if type is TemplateType.VERIFICATION and _URL.search(_VARIABLE.sub(" ", text)):
+    if type is TemplateType.VERIFICATION and rules.contains_url(_VARIABLE.sub(" ", text)):
         raise errors.UrlInVerificationTemplate("a verification-code template may not link")
     return content
 

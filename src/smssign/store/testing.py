@@ -23,6 +23,7 @@ INSPECTED: tuple[tuple[str, Table], ...] = (
     ("accounts", t.accounts),
     ("qualifications", t.qualifications),
     ("signatures", t.signatures),
+    ("templates", t.templates),
     ("applications", t.applications),
     ("reviews", t.reviews),
     ("events", t.events),
@@ -71,9 +72,10 @@ async def erase(engine: AsyncEngine) -> None:
 async def dump(
     engine: AsyncEngine, kinds: Sequence[CredentialKind]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Accounts, qualifications, signatures (deleted ones too), applications, reviews and
-    events, each oldest first, as the rows hold them. Secrets are left out: an account
-    shows only the public halves of its active credentials, of the `kinds` given."""
+    """Accounts, qualifications, signatures and templates (deleted ones too),
+    applications, reviews and events, each oldest first, as the rows hold them. Secrets
+    are left out: an account shows only the public halves of its active credentials, of
+    the `kinds` given."""
     by_name = {kind.name: kind for kind in kinds}
     out: dict[str, list[dict[str, Any]]] = {}
     async with engine.connect() as conn:
@@ -102,6 +104,6 @@ async def dump(
         account["ip_allow"] = list(account["ip_allow"])
         account["arrears"] = bool(account["arrears"])
         account["credentials"] = public.get(account["id"], {})
-    for signature in out["signatures"]:
-        signature["international"] = bool(signature["international"])
+    for item in [*out["signatures"], *out["templates"]]:
+        item["international"] = bool(item["international"])
     return out
