@@ -1,6 +1,6 @@
-"""A small client for the legacy Tencent SMS signature API (`/v5/tlssmssvr/…_sign`).
+"""A small client for the legacy Tencent SMS signature and template API (`/v5/tlssmssvr/`).
 
-No official client implements the legacy sign calls, and `qcloudsms_py` fails on every
+No official client implements the legacy sign and template calls, and `qcloudsms_py` fails on every
 reply on Python ≥ 3.9 (`json.loads(..., encoding=)`). This one is typed, synchronous, and
 works against smssign or anything else that speaks the legacy protocol::
 
@@ -10,6 +10,8 @@ works against smssign or anything else that speaks the legacy protocol::
         added = sms.add_sign("腾讯科技", pic=png_bytes)
         sms.mod_sign(added.id, "腾讯云")
         [record] = sms.get_sign(added.id)
+        template = sms.add_template("您的验证码是{1}，5分钟内有效。", title="验证码")
+        [found] = sms.get_template(template.id)
 
 A reply with `result` ≠ 0 raises `LegacySmsError`; network failures raise httpx's errors.
 """
@@ -32,7 +34,9 @@ DEFAULT_URL = "https://yun.tim.qq.com"
 DEFAULT_PREFIX = "/v5/tlssmssvr"
 
 APPROVED, PENDING, REJECTED = 0, 1, 2
-"""Values of `SignStatus.status`."""
+"""Values of `SignStatus.status` and `TemplateStatus.status`."""
+NORMAL, MARKETING = 0, 1
+"""Values of `TemplateStatus.type`."""
 
 
 def calculate_sig(appkey: str, random: str, time: int) -> str:
@@ -87,8 +91,43 @@ class SignPage:
     """How many signatures the app holds in all."""
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateStatus:
+    """A template as add_template and mod_template report it."""
+
+    id: int
+    text: str
+    """The content, variables written `{1}`, `{2}`, …"""
+    status: int
+    """APPROVED (0), PENDING (1) or REJECTED (2)."""
+    type: int
+    """NORMAL (0) or MARKETING (1)."""
+    international: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRecord:
+    """A template as get_template reports it."""
+
+    id: int
+    title: str
+    text: str
+    status: int
+    type: int
+    international: bool
+    reply: str
+    """The reviewer's message; the rejection reason when status is REJECTED."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePage:
+    records: list[TemplateRecord]
+    total: int
+    """How many templates the app holds in all."""
+
+
 class LegacySignClient:
-    """add_sign, mod_sign, del_sign and get_sign for one sdkappid/appkey pair."""
+    """The sign and template calls for one sdkappid/appkey pair."""
 
     def __init__(
         self,
@@ -171,6 +210,53 @@ class LegacySignClient:
         )
         return SignPage([_record(item) for item in reply["data"]], int(reply["total"]))
 
+    # --- templates ----------------------------------------------------------------------
+
+    def add_template(
+        self,
+        text: str,
+        *,
+        type: int = NORMAL,
+        title: str = "",
+        remark: str = "",
+        international: bool = False,
+    ) -> TemplateStatus:
+        """Apply for a template; variables are written `{1}`, `{2}`, …"""
+        fields: dict[str, Any] = {"text": text, "type": type, "title": title, "remark": remark}
+        fields["international"] = int(international)
+        return _template(self.call("add_template", fields)["data"])
+
+    def mod_template(
+        self,
+        tpl_id: int,
+        text: str,
+        *,
+        type: int = NORMAL,
+        title: str | None = None,
+        remark: str | None = None,
+    ) -> TemplateStatus:
+        """Change a pending or rejected template; omitted title and remark stay."""
+        fields: dict[str, Any] = {"tpl_id": tpl_id, "text": text, "type": type}
+        if title is not None:
+            fields["title"] = title
+        if remark is not None:
+            fields["remark"] = remark
+        return _template(self.call("mod_template", fields)["data"])
+
+    def del_template(self, tpl_ids: int | Sequence[int]) -> None:
+        """Delete all of `tpl_ids`, or none of them if any is unknown."""
+        self.call("del_template", {"tpl_id": _ids(tpl_ids)})
+
+    def get_template(self, tpl_ids: int | Sequence[int]) -> list[TemplateRecord]:
+        """The review state of `tpl_ids`; unknown ids are left out."""
+        reply = self.call("get_template", {"tpl_id": _ids(tpl_ids)})
+        return [_template_record(item) for item in reply["data"]]
+
+    def get_template_page(self, limit: int = 50, offset: int = 0) -> TemplatePage:
+        """One page of all the app's templates (`tpl_page`, at most 50 per page)."""
+        reply = self.call("get_template", {"tpl_page": {"max": limit, "offset": offset}})
+        return TemplatePage([_template_record(item) for item in reply["data"]], int(reply["total"]))
+
     # --- the envelope -------------------------------------------------------------------
 
     def call(self, action: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -227,4 +313,26 @@ def _record(data: dict[str, Any]) -> SignRecord:
         reply=str(data.get("reply", "")),
         apply_time=str(data.get("apply_time", "")),
         reply_time=str(data.get("reply_time", "")),
+    )
+
+
+def _template(data: dict[str, Any]) -> TemplateStatus:
+    return TemplateStatus(
+        id=int(data["id"]),
+        text=str(data["text"]),
+        status=int(data["status"]),
+        type=int(data.get("type", NORMAL)),
+        international=bool(data.get("international", 0)),
+    )
+
+
+def _template_record(data: dict[str, Any]) -> TemplateRecord:
+    return TemplateRecord(
+        id=int(data["id"]),
+        title=str(data.get("title", "")),
+        text=str(data["text"]),
+        status=int(data["status"]),
+        type=int(data.get("type", NORMAL)),
+        international=bool(data.get("international", 0)),
+        reply=str(data.get("reply", "")),
     )

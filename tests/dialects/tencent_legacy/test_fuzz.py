@@ -1,12 +1,15 @@
 """No request to the legacy paths crashes, answers other than HTTP 200, or changes a row.
 
-The fuzz account holds one approved signature and a quota of one, so no fuzzed write can
-legitimately succeed: adds hit the quota (or the duplicate name), modifications hit the
+The fuzz account holds one approved signature and a quota of one, so no fuzzed sign write
+can legitimately succeed: adds hit the quota (or the duplicate name), modifications hit the
 approved signature or an id that is not theirs, and deletions of that one id are excluded.
+Template writes can succeed (a fuzzed text may be a valid template), so the template test
+checks each refused request against the rows just before it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -123,6 +126,7 @@ def test_signed_requests_with_fuzzed_fields(
                 ),
             )
             for action, table in params.ACTIONS.items()
+            if action.endswith("_sign")
         ]
     )
 
@@ -153,9 +157,7 @@ def test_raw_requests_of_any_shape(
     @FUZZ
     @given(
         prefix=st.sampled_from(["/v5/tlssmssvr/", "/v3/tlssmssvr/"]),
-        action=st.sampled_from(
-            ["add_sign", "mod_sign", "del_sign", "get_sign", "", "x", "add_sign/1"]
-        ),
+        action=st.sampled_from([*params.ACTIONS, "", "x", "add_sign/1", "get_template/1"]),
         method=st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "DELETE", "OPTIONS"]),
         query=st.sampled_from([f"sdkappid={legacy.sdkappid}&random=1", "sdkappid=1&random=1", ""])
         | st.text(max_size=20).map(
@@ -173,3 +175,78 @@ def test_raw_requests_of_any_shape(
 
     run()
     assert rows(server) == before
+
+
+def template_rows(server: Server, account_id: int) -> tuple[list[Any], int]:
+    async def read(rt: Any) -> tuple[list[Any], int]:
+        listed, _ = await rt.repository.template_page(
+            account_id, international=None, offset=0, limit=None
+        )
+        return listed, len(await rt.repository.events())
+
+    return server.run(read)
+
+
+def template_values(approved_id: int) -> dict[str, st.SearchStrategy[Any]]:
+    ids = st.integers(min_value=-5, max_value=approved_id + 5)
+    return {
+        "text": st.text(max_size=16)
+        | st.sampled_from(["验证码{1}", "验证码{code}", "【腾讯】{1}", "{1}{2}", "x" * 501, ""])
+        | json_values,
+        "type": st.integers(min_value=-1, max_value=3) | json_values,
+        "title": st.text(max_size=10) | json_values,
+        "remark": st.text(max_size=10) | json_values,
+        "international": st.integers(min_value=-1, max_value=2) | json_values,
+        "tpl_id": ids | st.lists(ids, max_size=4) | st.just(str(approved_id)) | json_values,
+        "tpl_page": st.fixed_dictionaries(
+            {"max": st.integers(-1, 60), "offset": st.integers(-1, 5)}
+        )
+        | json_values,
+    }
+
+
+def test_signed_template_requests_with_fuzzed_fields(server: Server, http: httpx.Client) -> None:
+    account = server.create_account()
+    legacy = Legacy(server, account)
+    legacy.call("add_sign", text="模板签名")
+    approved_id = int(legacy.call("add_template", text="已通过{1}", type=0)["data"]["id"])
+    server.review_template(approved_id, "approved")
+    strategies = template_values(approved_id)
+    randoms = itertools.count(1000)
+    bodies = st.one_of(
+        *[
+            st.tuples(
+                st.just(action),
+                st.fixed_dictionaries(
+                    {p.name: strategies[p.name] for p in table if p.required},
+                    optional={p.name: strategies[p.name] for p in table if not p.required},
+                ),
+            )
+            for action, table in params.ACTIONS.items()
+            if action.endswith("_template")
+        ]
+    )
+
+    @FUZZ
+    @given(call=bodies, extra=st.dictionaries(st.text(max_size=8), json_values, max_size=2))
+    def run(call: tuple[str, dict[str, Any]], extra: dict[str, Any]) -> None:
+        action, fields = call
+        body = {**extra, **fields}
+        if action == "del_template":
+            assume(not touches(body.get("tpl_id"), approved_id))
+        before = template_rows(server, account["id"])
+        # A fresh random each time, so that no example stops at the replay check.
+        rand = str(next(randoms))
+        response = http.post(
+            f"{server.url}/v5/tlssmssvr/{action}?sdkappid={legacy.sdkappid}&random={rand}",
+            content=legacy.body(body, rand=rand),
+        )
+        reply = assert_envelope(response)
+        if reply["result"] != 0 or action == "get_template":
+            assert template_rows(server, account["id"]) == before, (action, body)
+        if action == "mod_template" and touches(body.get("tpl_id"), approved_id):
+            assert reply["result"] != 0
+
+    run()
+    [approved] = [t for t in template_rows(server, account["id"])[0] if t.id == approved_id]
+    assert approved.status is Status.APPROVED

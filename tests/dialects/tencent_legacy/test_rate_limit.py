@@ -26,3 +26,11 @@ def test_burst_of_adds_hits_1013_per_account(limited: Server) -> None:
     assert refused, [a.body for a in answers]
     assert refused[0].status == 200 and refused[0].body["errmsg"] == refused[0].body["msg"]
     assert Legacy(limited, limited.create_account()).post("add_sign", {}).result == 1004
+
+
+@pytest.mark.parametrize("action", ["add_template", "mod_template", "del_template"])
+def test_burst_of_template_writes_hits_1013(limited: Server, action: str) -> None:
+    busy = Legacy(limited, limited.create_account())
+    answers = [busy.post(action, {}) for _ in range(8)]
+    assert answers[0].result == 1004
+    assert any(a.result == 1013 for a in answers), [a.body for a in answers]

@@ -1,8 +1,10 @@
 """No request to the Yunpian paths crashes, breaks the envelope, or changes a row.
 
-The fuzz account holds one approved signature and a quota of one, so no fuzzed write can
-legitimately succeed: adds hit the quota (or the duplicate name) and updates find either
+The fuzz account holds one approved signature and a quota of one, so no fuzzed sign write
+can legitimately succeed: adds hit the quota (or the duplicate name) and updates find either
 nothing or the approved signature, which refuses them. Only `get.json` may answer code 0.
+Template writes can succeed (a fuzzed content may be a valid template), so the template
+test checks each refused request against the rows just before it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from smssign.core.model import Status
@@ -109,7 +111,7 @@ def test_authenticated_forms_with_fuzzed_parameters(
     server: Server, target: Yunpian, http: httpx.Client
 ) -> None:
     before = rows(server)
-    actions = st.sampled_from(sorted(params.ACTIONS))
+    actions = st.sampled_from(sorted(a for a in params.ACTIONS if not a.startswith("tpl_")))
 
     @FUZZ
     @given(
@@ -178,3 +180,94 @@ def test_raw_requests_of_any_shape(server: Server, target: Yunpian, http: httpx.
 
     run()
     assert rows(server) == before
+
+
+TEMPLATE_TEXTS = (
+    st.sampled_from(
+        [
+            f"【{APPROVED_NAME}】验证码#code#",
+            f"【{APPROVED_NAME}】验证码#code",
+            f"【{APPROVED_NAME}】验证码{{1}}",
+            "【别家】通知#x#",
+            "没有签名#x#",
+            f"【{APPROVED_NAME}】" + "长" * 501,
+            f"【{APPROVED_NAME}】#a##b#",
+        ]
+    )
+    | texts.map(lambda t: f"【{APPROVED_NAME}】{t}")
+    | texts
+)
+
+
+def template_form(action: str, approved_id: int) -> st.SearchStrategy[list[tuple[str, str]]]:
+    table = params.ACTIONS[action]
+    ids = st.integers(-1, approved_id + 3).map(str) | st.just(str(approved_id)) | texts
+
+    def pair(p: params.Param) -> st.SearchStrategy[tuple[str, str]]:
+        if p.name == "tpl_content":
+            return st.tuples(st.just(p.name), TEMPLATE_TEXTS)
+        if p.name == "tpl_id":
+            return st.tuples(st.just(p.name), ids)
+        return st.tuples(st.just(p.name), values_by_kind[p.kind])
+
+    leading = st.tuples(*[pair(p) for p in table if p.required])
+    rest = st.lists(st.sampled_from(table).flatmap(pair) | st.tuples(texts, texts), max_size=6)
+    return st.tuples(leading, rest).map(lambda parts: [*parts[0], *parts[1]])
+
+
+def template_rows(server: Server, account_id: int) -> tuple[list[Any], int]:
+    async def read(rt: Any) -> tuple[list[Any], int]:
+        listed, _ = await rt.repository.template_page(
+            account_id, international=None, offset=0, limit=None
+        )
+        return listed, len(await rt.repository.events())
+
+    return server.run(read)
+
+
+def test_template_forms_with_fuzzed_parameters(server: Server, http: httpx.Client) -> None:
+    account = server.create_account()
+    yunpian = Yunpian(server, account)
+    yunpian.ok("add.json", {"sign": APPROVED_NAME})
+    added = http.post(
+        f"{server.url}/v2/tpl/add.json",
+        data={"tpl_content": f"【{APPROVED_NAME}】已通过#code#", "apikey": yunpian.apikey},
+    )
+    approved_id = int(added.json()["tpl_id"])
+    server.review_template(approved_id, "approved")
+    names = sorted(a for a in params.ACTIONS if a.startswith("tpl_"))
+    actions = st.sampled_from(names)
+
+    @FUZZ
+    @given(call=actions.flatmap(lambda a: st.tuples(st.just(a), template_form(a, approved_id))))
+    def run(call: tuple[str, list[tuple[str, str]]]) -> None:
+        action, pairs = call
+        pairs = [*pairs, ("apikey", yunpian.apikey)]
+        if action == "tpl_del":
+            assume(all(v.strip() != str(approved_id) for k, v in pairs if k == "tpl_id"))
+        before = template_rows(server, account["id"])
+        response = http.post(
+            f"{server.url}/v2/tpl/{action.removeprefix('tpl_')}.json",
+            content=urlencode(pairs).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.headers["content-type"] == MEDIA_TYPE
+        body = response.json()
+        if response.status_code == 200:
+            # No envelope on success: the template object, or an array of them.
+            for item in body if isinstance(body, list) else [body]:
+                assert isinstance(item["tpl_id"], int) and item["check_status"] in (
+                    "CHECKING",
+                    "SUCCESS",
+                    "FAIL",
+                )
+        else:
+            assert response.status_code == 400 and body["http_status_code"] == 400
+            assert isinstance(body["code"], int) and body["code"] != 0
+            assert isinstance(body["msg"], str) and isinstance(body["detail"], str)
+        if response.status_code != 200 or action in ("tpl_get", "tpl_get_default"):
+            assert template_rows(server, account["id"]) == before, (action, pairs)
+
+    run()
+    [approved] = [t for t in template_rows(server, account["id"])[0] if t.id == approved_id]
+    assert approved.status is Status.APPROVED

@@ -27,3 +27,14 @@ def test_burst_of_adds_hits_minus_5_per_account(limited: Server) -> None:
     assert_error(refused[0], -5)
     # Another account has its own count.
     assert Yunpian(limited, limited.create_account()).post("add.json", {}).code == 1
+
+
+@pytest.mark.parametrize("action", ["add.json", "update.json", "del.json"])
+def test_burst_of_template_writes_hits_minus_5(limited: Server, action: str) -> None:
+    busy = Yunpian(limited, limited.create_account())
+    answers = [busy.post(action, {}, under="tpl") for _ in range(8)]
+    # Under the limit the request gets as far as its parameters (code 1).
+    assert answers[0].code == 1
+    refused = [a for a in answers if a.code == -5]
+    assert refused, [a.body for a in answers]
+    assert_error(refused[0], -5)

@@ -53,11 +53,12 @@ class Yunpian:
         files: dict[str, tuple[str, bytes, str]] | None = None,
         headers: dict[str, str] | None = None,
         apikey: bool = True,
+        under: str = "sign",
     ) -> Reply:
         pairs = list(fields.items()) if isinstance(fields, dict) else list(fields)
         if apikey:
             pairs.append(("apikey", self.apikey))
-        url = f"{self.server.url}/v2/sign/{action}"
+        url = f"{self.server.url}/v2/{under}/{action}"
         if files is not None:
             return reply(httpx.post(url, data=dict(pairs), files=files, headers=headers))
         content = urlencode(pairs).encode()  # quote_plus, as requests encodes forms

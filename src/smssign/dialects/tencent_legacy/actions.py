@@ -1,4 +1,6 @@
-"""The four actions, each named after its path: typed body values in, reply members out."""
+"""The four signature actions, each named after its path: typed body values in, reply members
+out. The template actions are in template_actions.py.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 from smssign.dialects.tencent_legacy.params import Page
 from smssign.dialects.tencent_legacy.provider import NAME
+from smssign.dialects.tencent_legacy.template_actions import TEMPLATE_HANDLERS
 
 DIALECT = "tencent_legacy"
 
-REQUIRES_ENTERPRISE = frozenset({"add_sign", "mod_sign"})
+REQUIRES_ENTERPRISE = frozenset({"add_sign", "mod_sign", "add_template", "mod_template"})
 """Individually certified accounts may not apply through the API (console only); they may
 still read and delete what they have."""
 
@@ -135,4 +138,5 @@ HANDLERS: dict[str, Handler] = {
     "mod_sign": mod_sign,
     "del_sign": del_sign,
     "get_sign": get_sign,
+    **TEMPLATE_HANDLERS,
 }

@@ -58,8 +58,9 @@ class LegacyError(Exception):
         super().__init__(f"{result} {self.errmsg}")
 
 
-def from_core(exc: core.SmssignError) -> LegacyError:
-    """The legacy reply for a neutral core error."""
+def from_core(exc: core.SmssignError, action: str = "") -> LegacyError:
+    """The legacy reply for a neutral core error raised by `action`."""
+    kind, field = ("template", "tpl_id") if "template" in action else ("signature", "sign_id")
     match exc:
         case core.NotEnterprise():
             return LegacyError(NO_PERMISSION, "individual accounts apply in the console")
@@ -67,6 +68,10 @@ def from_core(exc: core.SmssignError) -> LegacyError:
             return LegacyError(ARREARS)
         case core.IpNotAllowed():
             return LegacyError(IP_NOT_ALLOWED)
+        case core.InvalidTemplateContent():
+            return LegacyError(BAD_REQUEST, f"text: {exc.reason}")
+        case core.MissingSignature():
+            return LegacyError(OTHER, "apply for a signature before a template")
         case core.InvalidName():
             return LegacyError(BAD_TEXT, exc.reason)
         case core.InvalidImage():
@@ -74,13 +79,13 @@ def from_core(exc: core.SmssignError) -> LegacyError:
         case core.InvalidSubmission():
             return LegacyError(BAD_REQUEST, f"{exc.field}: {exc.reason}")
         case core.NotFound():
-            return LegacyError(OTHER, "sign_id not found")
+            return LegacyError(OTHER, f"{field} not found")
         case core.NotModifiable():
-            return LegacyError(OTHER, f"{exc.status} signature cannot be modified")
+            return LegacyError(OTHER, f"{exc.status} {kind} cannot be modified")
         case core.Duplicate():
             return LegacyError(OTHER, f"signature {exc.existing_id} already has this text")
         case core.QuotaExceeded():
-            return LegacyError(OTHER, "the app holds the maximum number of signatures")
+            return LegacyError(OTHER, f"the app holds the maximum number of {kind}s")
         case core.QualificationNotFound() | core.QualificationNotApproved():
             return LegacyError(OTHER, "the signature's qualification is not usable")
         case core.Conflict():

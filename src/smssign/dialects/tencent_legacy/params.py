@@ -16,9 +16,9 @@ from typing import Any
 from smssign.dialects.tencent_legacy.errors import BAD_REQUEST, LegacyError
 
 MAX_IDS = 100
-"""At most this many ids per del_sign/get_sign call (undocumented; the v3 API allows 100)."""
+"""At most this many ids per del_/get_ call (undocumented; the v3 API allows 100)."""
 MAX_PAGE = 50
-"""`sign_page.max`, as `tpl_page.max` is documented for get_template."""
+"""`sign_page.max` and `tpl_page.max` (documented for get_template)."""
 INT64_MAX = 2**63 - 1
 
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
@@ -60,6 +60,22 @@ ACTIONS: Mapping[str, tuple[Param, ...]] = {
     ),
     "del_sign": (Param("sign_id", Kind.IDS, required=True),),
     "get_sign": (Param("sign_id", Kind.IDS), Param("sign_page", Kind.PAGE)),
+    "add_template": (
+        Param("text", Kind.TEXT, required=True),
+        Param("type", Kind.ID, required=True),
+        Param("title", Kind.TEXT),
+        Param("remark", Kind.TEXT),
+        Param("international", Kind.FLAG),
+    ),
+    "mod_template": (
+        Param("tpl_id", Kind.ID, required=True),
+        Param("text", Kind.TEXT, required=True),
+        Param("type", Kind.ID, required=True),
+        Param("title", Kind.TEXT),
+        Param("remark", Kind.TEXT),
+    ),
+    "del_template": (Param("tpl_id", Kind.IDS, required=True),),
+    "get_template": (Param("tpl_id", Kind.IDS), Param("tpl_page", Kind.PAGE)),
 }
 
 

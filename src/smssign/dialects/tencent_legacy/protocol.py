@@ -169,7 +169,7 @@ def _reply(result: int, errmsg: str, payload: dict[str, Any] | None = None) -> R
 
 
 def _from_core(exc: core.SmssignError, context: Context) -> LegacyError:
-    return from_core(exc)
+    return from_core(exc, context.action)
 
 
 PROTOCOL: WireProtocol[Incoming, LegacyError] = WireProtocol(

@@ -40,13 +40,17 @@ PROVIDER = Provider(
             demo=_demo,
         ),
     ),
-    # The API documents no rate for the sign calls: these only stop a runaway loop
+    # The API documents no rate for the sign and template calls: these only stop a runaway loop
     # (error 1013), never an ordinary integration test.
     rate_limits={
         "add_sign": "5/second",
         "mod_sign": "5/second",
         "del_sign": "5/second",
         "get_sign": "20/second",
+        "add_template": "5/second",
+        "mod_template": "5/second",
+        "del_template": "5/second",
+        "get_template": "20/second",
     },
     name_rules={"mainland": NAME},
     hosts=("yun.tim.qq.com",),

@@ -19,6 +19,7 @@ from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.yunpian.errors import BAD_FORMAT, LOCKED, MISSING, YunpianError
 from smssign.dialects.yunpian.params import DEFAULT_INDUSTRY
 from smssign.dialects.yunpian.provider import NAME
+from smssign.dialects.yunpian.template_actions import TEMPLATE_HANDLERS
 
 DIALECT = "yunpian"
 
@@ -242,4 +243,4 @@ def _matches(signature: Signature, name: NameFilter) -> bool:
     return signature.name == name.text if name.exact else name.text in signature.name
 
 
-HANDLERS: dict[str, Handler] = {"add": add, "update": update, "get": get}
+HANDLERS: dict[str, Handler] = {"add": add, "update": update, "get": get, **TEMPLATE_HANDLERS}

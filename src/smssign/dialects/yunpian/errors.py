@@ -12,8 +12,11 @@ from smssign.core import errors as core
 MISSING = 1
 BAD_FORMAT = 2
 NO_BALANCE = 3
+TEMPLATE_NOT_FOUND = 5
 GET_NOT_SUPPORTED = 11
 UNDECODABLE = 14
+SIGN_MISMATCH = 15
+SIGN_FORMAT = 16
 SIGN_NOT_CREATED = 34
 BAD_APIKEY = -1
 NOT_PERMITTED = -2
@@ -28,8 +31,11 @@ MESSAGES: dict[int, str] = {
     MISSING: "请求参数缺失",
     BAD_FORMAT: "请求参数格式错误",
     NO_BALANCE: "账户余额不足",
+    TEMPLATE_NOT_FOUND: "未找到对应id的模板",
     GET_NOT_SUPPORTED: "接口不支持GET方式调用",
     UNDECODABLE: "解码失败",
+    SIGN_MISMATCH: "签名不匹配",
+    SIGN_FORMAT: "签名格式不正确",
     SIGN_NOT_CREATED: "签名创建失败",
     BAD_APIKEY: "非法的apikey",
     NOT_PERMITTED: "API没有权限",
@@ -56,8 +62,10 @@ class YunpianError(Exception):
         super().__init__(f"{code} {self.msg}: {detail}")
 
 
-def from_core(exc: core.SmssignError) -> YunpianError:
-    """The Yunpian reply for a neutral core error."""
+def from_core(exc: core.SmssignError, action: str = "") -> YunpianError:
+    """The Yunpian reply for a neutral core error raised by `action`."""
+    if action.startswith("tpl_"):
+        return _template_error(exc)
     match exc:
         case core.InArrears():
             return YunpianError(NO_BALANCE, "账户需要充值，请充值后重试")
@@ -85,3 +93,19 @@ def from_core(exc: core.SmssignError) -> YunpianError:
             return YunpianError(BUSY, "请稍后重试")
         case _:
             return YunpianError(UNKNOWN)
+
+
+def _template_error(exc: core.SmssignError) -> YunpianError:
+    match exc:
+        case core.InvalidSubmission():
+            return YunpianError(BAD_FORMAT, f"tpl_content: {exc.reason}")
+        case core.MissingSignature():
+            return YunpianError(SIGN_MISMATCH, "请先添加签名")
+        case core.NotFound():
+            return YunpianError(TEMPLATE_NOT_FOUND, "未找到对应id的模板")
+        case core.NotModifiable():
+            return YunpianError(BAD_FORMAT, "审核通过的模板不能修改")
+        case core.QuotaExceeded():
+            return YunpianError(BAD_FORMAT, "模板数量已达上限")
+        case _:
+            return from_core(exc)

@@ -113,6 +113,14 @@ _SUBMISSION = (
     Param("id_card_back_url", Kind.URL, longest=2000),
 )
 
+_TEMPLATE_OPTIONS = (
+    Param("notify_type", Kind.CHOICE, choices=frozenset({0, 1, 2, 3})),
+    Param("tplType", Kind.CHOICE, choices=frozenset({0, 1})),
+    Param("tpl_type", Kind.CHOICE, choices=frozenset({0, 1})),
+    Param("website", Kind.TEXT),
+    Param("callback", Kind.URL, longest=2000),
+)
+
 ACTIONS: Mapping[str, tuple[Param, ...]] = {
     "add": (Param("sign", Kind.TEXT, required=True, longest=100), *_SUBMISSION),
     "update": (
@@ -128,6 +136,18 @@ ACTIONS: Mapping[str, tuple[Param, ...]] = {
         Param("page_num", Kind.COUNT),
         Param("page_size", Kind.COUNT),
     ),
+    "tpl_add": (
+        Param("tpl_content", Kind.TEXT, required=True, longest=600),
+        *_TEMPLATE_OPTIONS,
+    ),
+    "tpl_update": (
+        Param("tpl_id", Kind.ID, required=True),
+        Param("tpl_content", Kind.TEXT, required=True, longest=600),
+        *_TEMPLATE_OPTIONS,
+    ),
+    "tpl_get": (Param("tpl_id", Kind.ID),),
+    "tpl_del": (Param("tpl_id", Kind.ID, required=True),),
+    "tpl_get_default": (Param("tpl_id", Kind.ID),),
 }
 
 

@@ -43,6 +43,7 @@ from smssign.dialects.yunpian.errors import (
 )
 from smssign.dialects.yunpian.params import FormValue
 from smssign.dialects.yunpian.provider import CREDENTIAL
+from smssign.dialects.yunpian.template_actions import TEMPLATE_PATHS, TEMPLATE_REPLY
 from smssign.web.transport import parse_off_loop, read_body
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -73,7 +74,8 @@ async def _off_loop_if_large(size: int, parse: Callable[[], Form]) -> Form:
 
 async def read(context: Context) -> Incoming:
     request = context.request
-    action = PATHS.get(request.path_params.get("name", ""))
+    table = TEMPLATE_PATHS if request.url.path.startswith("/v2/tpl/") else PATHS
+    action = table.get(request.path_params.get("name", ""))
     if action is None:
         raise YunpianError(NOT_PERMITTED, f"接口不存在: {request.url.path}", http_status=404)
     context.action = action
@@ -115,6 +117,13 @@ def _reply(body: dict[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
 
 
+def success(context: Context, payload: dict[str, Any]) -> Response:
+    if TEMPLATE_REPLY in payload:
+        # Template replies have no envelope: the object or array is the whole body.
+        return Response(orjson.dumps(payload[TEMPLATE_REPLY]), media_type=MEDIA_TYPE)
+    return _reply({"code": 0, "msg": "OK", **payload})
+
+
 def failure(context: Context, error: YunpianError) -> Response:
     body = {
         "http_status_code": error.http_status,
@@ -126,12 +135,12 @@ def failure(context: Context, error: YunpianError) -> Response:
 
 
 def _from_core(exc: core.SmssignError, context: Context) -> YunpianError:
-    return from_core(exc)
+    return from_core(exc, context.action)
 
 
 PROTOCOL: WireProtocol[Incoming, YunpianError] = WireProtocol(
     name=DIALECT,
-    paths=("/v2/sign/{name:path}",),
+    paths=("/v2/sign/{name:path}", "/v2/tpl/{name:path}"),
     read=read,
     authenticator=Authenticator(kind=CREDENTIAL, key_id=key_id, unknown_key=auth.unknown_key),
     guards=(
@@ -144,7 +153,7 @@ PROTOCOL: WireProtocol[Incoming, YunpianError] = WireProtocol(
     parameters=parameters,
     handlers=HANDLERS,
     replies=Replies(
-        success=lambda context, payload: _reply({"code": 0, "msg": "OK", **payload}),
+        success=success,
         failure=failure,
     ),
     errors=Errors(

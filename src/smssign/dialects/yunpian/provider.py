@@ -45,7 +45,16 @@ PROVIDER = Provider(
     ),
     # Yunpian documents no rate for the sign calls: these only stop a runaway loop
     # (code -5), never an ordinary integration test.
-    rate_limits={"add": "5/second", "update": "5/second", "get": "20/second"},
+    rate_limits={
+        "add": "5/second",
+        "update": "5/second",
+        "get": "20/second",
+        "tpl_add": "5/second",
+        "tpl_update": "5/second",
+        "tpl_del": "5/second",
+        "tpl_get": "20/second",
+        "tpl_get_default": "20/second",
+    },
     name_rules={"mainland": NAME},
     hosts=("sms.yunpian.com", "us.yunpian.com"),
 )
