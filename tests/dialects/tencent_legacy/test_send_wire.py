@@ -255,3 +255,15 @@ def test_messages_sent_through_api_3_0_are_pulled_here_once(server: Server, read
     assert [r["sid"] for r in pulled] == ["2433:v3-serial"]
     again = ready.legacy.post("pullstatus", {"type": 0, "max": 100})
     assert again.body["count"] == 0
+
+
+def test_a_reply_to_no_known_message_is_pulled_too(server: Server, ready: Ready) -> None:
+    httpx.post(
+        f"{server.url}/_smssign/replies",
+        json={"account_id": ready.account_id, "mobile": "+8613800138099", "text": "你好"},
+    ).raise_for_status()
+    answer = ready.legacy.post("pullstatus", {"type": 1, "max": 10})
+    assert_envelope(answer, 0)
+    assert [(r["mobile"], r["text"], r["sign"]) for r in answer.body["data"]] == [
+        ("13800138099", "你好", "")
+    ]

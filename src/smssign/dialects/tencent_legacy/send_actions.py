@@ -38,6 +38,8 @@ MOST_NUMBERS = 200
 QUEUES = (DIALECT, "tencent_v3")
 """Both Tencent dialects share one report and reply store per application (spec §8): a
 message sent through API 3.0 is pulled here too, and each report is pulled once."""
+REPLY_QUEUES = (*QUEUES, "")
+"""Replies to no known message (simulated for an account) are the application's too."""
 
 _SID_ALPHABET = string.ascii_letters + string.digits
 
@@ -166,7 +168,7 @@ def report(message: Message) -> dict[str, str]:
         "nationcode": number.country_code,
         "mobile": number.national,
         "report_status": "SUCCESS" if delivered else "FAIL",
-        "errmsg": "DELIVRD" if delivered else (message.error_code or "UNKNOWN"),
+        "errmsg": "DELIVRD" if delivered else (message.error_code or "UNDELIV"),
         "description": "用户短信送达成功" if delivered else "用户短信未送达",
         "sid": message.provider_message_id,
     }
@@ -193,7 +195,7 @@ async def pullstatus(call: Call, values: dict[str, Any]) -> dict[str, Any]:
     sending, account_id, most = call.runtime.sending, call.account.id, values["max"]
     if values["type"] == 0:
         return _listed([report(m) for m in await sending.pull_reports(account_id, QUEUES, most)])
-    return _listed([reply(r) for r in await sending.pull_replies(account_id, QUEUES, most)])
+    return _listed([reply(r) for r in await sending.pull_replies(account_id, REPLY_QUEUES, most)])
 
 
 async def pullstatus4mobile(call: Call, values: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +209,7 @@ async def pullstatus4mobile(call: Call, values: dict[str, Any]) -> dict[str, Any
     if values["type"] == 0:
         found = await sending.reports_for(account_id, QUEUES, number, *window)
         return _listed([report(m) for m in found])
-    answers = await sending.replies_for(account_id, QUEUES, number, *window)
+    answers = await sending.replies_for(account_id, REPLY_QUEUES, number, *window)
     return _listed([reply(r) for r in answers])
 
 
