@@ -212,6 +212,47 @@ def startups(starts: int) -> dict[str, list[float]]:
     return out
 
 
+MockCall = Callable[[Any], tuple[Callable[[], None], Callable[[], None]]]
+"""Given the mock's handle, the same SDK call twice: (against a canned reply, through the mock)."""
+
+
+def describe_pair(sms: Any) -> tuple[Callable[[], None], Callable[[], None]]:
+    canned = sdk_client("AKIDcanned", "canned-secret", "canned.invalid")
+    canned.request.conn._session.mount("http://", CannedAdapter())
+    account = sms.create_account("bench-describe")["tencent"]
+    mocked = sdk_client(account["secret_id"], account["secret_key"])
+    return describe_call(canned, 1), describe_call(mocked, add_signature(mocked))
+
+
+MOCK_CALLS: dict[str, MockCall] = {
+    "DescribeSmsSignList": describe_pair,
+    # SendSms (issue 15, second half) joins here: a pair built like describe_pair, with
+    # a canned SendStatusSet and an approved signature and template in the mock.
+}
+
+
+def inprocess(calls: int, warmup: int) -> list[dict[str, Any]]:
+    """For each of MOCK_CALLS: median µs per call against a canned reply and through
+    `smssign.testing.mock()`, timed alternately in one process, and their ratio."""
+    rows = []
+    with smssign.testing.mock() as sms:
+        for name, pair in MOCK_CALLS.items():
+            canned, mocked = pair(sms)
+            samples = timed_rounds({"canned": canned, "mock": mocked}, calls, warmup)
+            canned_s = statistics.median(samples["canned"])
+            mock_s = statistics.median(samples["mock"])
+            rows.append(
+                {
+                    "call": name,
+                    "calls": calls,
+                    "canned_us": round(canned_s * 1e6, 1),
+                    "mock_us": round(mock_s * 1e6, 1),
+                    "ratio": round(mock_s / canned_s, 3),
+                }
+            )
+    return rows
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]

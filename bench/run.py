@@ -50,6 +50,8 @@ class Plan:
     connections: int
     half_load_duration: float
     cold_starts: int
+    mock_calls: int
+    """Timed SDK calls per contender in the in-process mock phase."""
     scale_sizes: tuple[int, int]
     scale_duration: float
     profile_seconds: float
@@ -59,11 +61,14 @@ class Plan:
 
 
 PLANS = {
-    "full": Plan("full", 3, 5.0, 1.0, 16, 5.0, 5, (1_000, 1_000_000), 6.0, 8.0, 8),
-    "quick": Plan("quick", 2, 3.0, 0.5, 16, 3.0, 3, (1_000, 100_000), 3.0, 0.0, 8),
-    "smoke": Plan("smoke", 1, 0.3, 0.1, 4, 0.3, 1, (100, 1_000), 0.3, 0.0, 2, settle=False),
+    "full": Plan("full", 3, 5.0, 1.0, 16, 5.0, 5, 2000, (1_000, 1_000_000), 6.0, 8.0, 8),
+    "quick": Plan("quick", 2, 3.0, 0.5, 16, 3.0, 3, 600, (1_000, 100_000), 3.0, 0.0, 8),
+    "smoke": Plan("smoke", 1, 0.3, 0.1, 4, 0.3, 1, 20, (100, 1_000), 0.3, 0.0, 2, settle=False),
 }
 
+# SendSms (issue 15, second half) adds two scenarios here, "send" (1 number) and
+# "send200" (200 numbers, reported as messages/s): a label below, a request builder in
+# calls.py and its fixture rows in seed.seed_small, and its goals in report.SCENARIO_GOALS.
 THROUGHPUT_ORDER = ("baseline", "describe", "modify", "yunpian", "legacy", "moto")
 LABELS = {
     "baseline": "baseline: bare Starlette JSON endpoint",
@@ -107,6 +112,7 @@ class Run:
             "rounds": [],
             "half_load": [],
             "cold_start": [],
+            "mock": [],
             "scale": [],
             "profiles": {},
             "missing": [],
@@ -347,6 +353,19 @@ class Run:
                 self.results["cold_start"].append(row)
                 print(f"    {kind:14s} {row['seconds']:.3f} s (median of {len(times)})", flush=True)
 
+    async def mock(self) -> None:
+        """The in-process mock against the same SDK call answered by a canned reply."""
+        from bench import mock_overhead
+
+        rows = mock_overhead.inprocess(self.plan.mock_calls, max(5, self.plan.mock_calls // 10))
+        self.results["mock"] = rows
+        for row in rows:
+            print(
+                f"    {row['call']:22s} canned {row['canned_us']:.0f} µs, "
+                f"mock {row['mock_us']:.0f} µs: {row['ratio']:.2f} ×",
+                flush=True,
+            )
+
     async def scale(self) -> None:
         backends = ["sqlite"]
         if self.postgresql is None:
@@ -577,11 +596,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 timings[title] = round(time.perf_counter() - started, 1)
     finally:
         bench.stop_servers()
-    for title, later in (("cold start", bench.cold_starts), ("scale", bench.scale)):
+    for title, later in (
+        ("cold start", bench.cold_starts),
+        ("in-process mock", bench.mock),
+        ("scale", bench.scale),
+    ):
         print(f"- {title}", flush=True)
         started = time.perf_counter()
         try:
-            if bench.fixture is not None or title == "scale":
+            if bench.fixture is not None or title != "cold start":
                 await later()
         except Exception as exc:
             bench.missing(title, f"{type(exc).__name__}: {exc}")

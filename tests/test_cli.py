@@ -39,7 +39,15 @@ def created(database: str, name: str, *flags: str) -> dict[str, Any]:
 
 def test_accounts_create_json_shape(database: str) -> None:
     data = created(database, "cli-enterprise")
-    assert set(data) == {"id", "name", "certification", "tencent", "legacy", "yunpian"}
+    assert set(data) == {
+        "id",
+        "name",
+        "certification",
+        "tencent",
+        "legacy",
+        "yunpian",
+        "aliyun",
+    }
     assert isinstance(data["id"], int) and data["name"] == "cli-enterprise"
     assert data["certification"] == "enterprise"
     assert set(data["tencent"]) == {"secret_id", "secret_key"}
@@ -95,6 +103,27 @@ def test_accounts_set(database: str) -> None:
     assert bad.returncode != 0 and "not an IP network" in bad.stderr
     missing = smssign("accounts", "set", "999999", "--arrears", database=database)
     assert missing.returncode == 1 and "no account" in missing.stderr
+
+
+def test_accounts_set_balance_and_frequency_limits(database: str) -> None:
+    account_id = str(created(database, "cli-sending")["id"])
+    result = smssign(
+        "accounts", "set", account_id, "--balance", "500",
+        "--frequency", "tencent.1h=20", "--frequency", "tencent.30s=0", "--json",
+        database=database,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["balance"] == 500
+    assert shown["frequency_limits"] == {"tencent.1h": 20, "tencent.30s": 0}
+    again = smssign("accounts", "set", account_id, "--frequency", "tencent.day=3", "--json",
+                    database=database)  # fmt: skip
+    assert json.loads(again.stdout)["frequency_limits"] == {
+        "tencent.1h": 20, "tencent.30s": 0, "tencent.day": 3,
+    }  # fmt: skip
+    for bad in ("nope=1", "tencent.1h=-1", "tencent.1h"):
+        refused = smssign("accounts", "set", account_id, "--frequency", bad, database=database)
+        assert refused.returncode != 0 and "--frequency" in refused.stderr, bad
 
 
 def test_review_commands_work_while_the_server_runs(server: Server) -> None:

@@ -61,19 +61,23 @@ def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
     assert all(row["errors"] == 0 for row in results["half_load"])
     assert {row["target"] for row in results["cold_start"]} == COLD_STARTS
 
+    mock = {row["call"]: row for row in results["mock"]}
+    assert set(mock) == {"DescribeSmsSignList"}
+    assert all(row["canned_us"] > 0 and row["mock_us"] > 0 for row in mock.values())
+
     backends = {"sqlite"} if postgresql_skipped else {"sqlite", "postgresql"}
     scale = {(row["backend"], row["signatures"]) for row in results["scale"]}
     assert scale == {(b, n) for b in backends for n in (100, 1_000)}
     assert all(row["errors"] == 0 and row["rss_mb"] > 0 for row in results["scale"])
 
     goals = results["goals"]
-    assert len(goals) == 14
+    assert len(goals) == 15
     unmeasured = [g["goal"] for g in goals if g["measured"] is None]
     expected_unmeasured = [g["goal"] for g in goals if g["goal"].startswith("postgresql")]
     assert unmeasured == (expected_unmeasured if postgresql_skipped else [])
 
     # The table names every ratio the README quotes.
-    for label in ("× baseline", "× moto", "Cold start", "Scale", "Goals"):
+    for label in ("× baseline", "× moto", "Cold start", "In-process mock", "Scale", "Goals"):
         assert label in results["_stdout"]
     plot = results.get("plot", "")
     assert plot.startswith("skipped") or Path(plot).stat().st_size > 10_000

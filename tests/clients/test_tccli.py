@@ -125,3 +125,45 @@ def test_demo_prints_a_tccli_command_that_modifies(tmp_path: Path) -> None:
         assert len(demo.run(lambda rt: rt.repository.applications(sign_id))) == 2
     finally:
         stop_server(demo)
+
+
+def test_tccli_send_sms_and_pull_its_status(
+    server: Server, account: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.clients.test_tencent_sdk_sending import prepare
+
+    template_id = prepare(server, account)
+    app_id = str(account["legacy"]["sdkappid"])
+    sent = tccli(
+        server,
+        account,
+        tmp_path,
+        "SendSms",
+        "--PhoneNumberSet",
+        '["+8613800138000", "12"]',
+        "--SmsSdkAppId",
+        app_id,
+        "--TemplateId",
+        str(template_id),
+        "--SignName",
+        "腾讯云",
+        "--TemplateParamSet",
+        '["4321", "5"]',
+    )
+    assert sent.returncode == 0, sent.stderr + sent.stdout
+    ok, bad = json.loads(sent.stdout)["SendStatusSet"]
+    assert (ok["Code"], ok["Fee"], bad["Code"]) == (
+        "Ok",
+        1,
+        "InvalidParameterValue.IncorrectPhoneNumber",
+    )
+    pulled = None
+    for _ in range(50):  # the server reports at once; allow its worker a moment
+        result = tccli(
+            server, account, tmp_path, "PullSmsSendStatus", "--SmsSdkAppId", app_id, "--Limit", "5"
+        )
+        pulled = json.loads(result.stdout)["PullSmsSendStatusSet"]
+        if pulled:
+            break
+    assert pulled and pulled[0]["SerialNo"] == ok["SerialNo"]
+    assert pulled[0]["ReportStatus"] == "SUCCESS"

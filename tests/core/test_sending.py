@@ -129,8 +129,12 @@ def test_a_send_stores_each_message_with_its_event_before_it_returns(
     async def scenario() -> None:
         account, template_id = await ready_account(runtime)
         result = await sending.send(
-            account, request(template_id, "13800138000", "+86 138 0013 8001", session="ctx")
-        )
+            account,
+            request(
+                template_id, "13800138000", "+86 138 0013 8001", session="ctx",
+                callback_url="http://127.0.0.1:9/status",
+            ),
+        )  # fmt: skip
         assert result.request_error is None
         first, second = result.accepted
         assert (first.mobile, second.mobile) == ("+8613800138000", "+8613800138001")
@@ -146,6 +150,7 @@ def test_a_send_stores_each_message_with_its_event_before_it_returns(
         ]
         assert [e.type for e in events] == [EventType.MESSAGE_ACCEPTED] * 2
         assert events[0].payload["message"]["provider_message_id"] == "serial-0"
+        assert events[0].payload["message"]["callback_url"] == "http://127.0.0.1:9/status"
         page, total = await sending.messages(MessageFilter(account_id=account.id))
         assert total == 2 and [m.id for m in page] == [second.id, first.id]
         view = inbox_view(first)
@@ -377,5 +382,55 @@ def test_free_text_is_matched_to_an_approved_template(
             await sending.match_text(account, "【腾讯】别的内容")
         with pytest.raises(errors.SignatureNotApproved):
             await sending.match_text(account, "【别人】您的验证码是8888，10分钟内有效。")
+
+    loop.run_until_complete(scenario())
+
+
+def test_parameter_rules_are_what_the_dialect_declares(
+    runtime: Runtime, sending: SendService, loop: asyncio.AbstractEventLoop
+) -> None:
+    from smssign.core.rendering import ParameterRules
+
+    async def scenario() -> None:
+        account, template_id = await ready_account(runtime)
+        strict = ParameterRules(verification_digits=6, urls=False)
+        cases = {("12ab", "5"): "digits", ("1234567", "5"): "digits", ("www.x.com", "5"): "url"}
+        for params, rule in cases.items():
+            result = await sending.send(
+                account, request(template_id, "13800138000", params=params, parameter_rules=strict)
+            )
+            error = result.request_error
+            assert isinstance(error, errors.ParameterRejected) and error.rule == rule, params
+        loose = await sending.send(
+            account, request(template_id, "13800138000", params=("12ab", "5"))
+        )
+        assert loose.request_error is None
+        named = await runtime.templates.add(
+            account,
+            TemplateDraft(
+                "通知", "尊敬的{name}，订单{order}已发货", TemplateType.NOTIFICATION, False
+            ),
+            dialect="t",
+        )
+        await runtime.templates.review(named.template.id, Status.APPROVED)
+        capped = ParameterRules(longest=4)
+        by_name = await sending.send(
+            account,
+            request(named.template.id, "13800138001", params={"name": "王", "order": "A1"},
+                    parameter_rules=capped),
+        )  # fmt: skip
+        assert by_name.accepted[0].text == "【腾讯】尊敬的王，订单A1已发货"
+        assert by_name.accepted[0].params == {"name": "王", "order": "A1"}
+        too_long = await sending.send(
+            account,
+            request(named.template.id, "13800138002", params={"name": "王", "order": "A12345"},
+                    parameter_rules=capped),
+        )  # fmt: skip
+        assert isinstance(too_long.request_error, errors.ParameterRejected)
+        assert too_long.request_error.rule == "length"
+        missing = await sending.send(
+            account, request(named.template.id, "13800138002", params={"name": "王"})
+        )
+        assert isinstance(missing.request_error, errors.ParameterMismatch)
 
     loop.run_until_complete(scenario())

@@ -57,6 +57,7 @@ def test_issuing_rotating_and_authenticating_the_extra_kinds(tmp_path: Path) -> 
                 "tencent",
                 "legacy",
                 "yunpian",
+                "aliyun",
                 "toy",
                 "toybearer",
             ]
@@ -170,12 +171,12 @@ async def admin_api(api: httpx.AsyncClient) -> None:
     assert rotated.status_code == 201 and rotated.json()["key_id"]
     wrong = await api.post(f"/admin/api/accounts/{issued['id']}/credentials/nope/rotate")
     assert wrong.status_code == 404
-    assert "tencent, legacy, yunpian, toy or toybearer" in wrong.text
+    assert "tencent, legacy, yunpian, aliyun, toy or toybearer" in wrong.text
 
     document = (await api.get("/admin/api/openapi.json")).json()
     schemas = document["components"]["schemas"]
     enum = schemas["Credential"]["properties"]["dialect"]["enum"]
-    assert enum == ["tencent", "legacy", "yunpian", "toy", "toybearer"]
+    assert enum == ["tencent", "legacy", "yunpian", "aliyun", "toy", "toybearer"]
     assert "toybearer" in schemas["Issued"]["properties"]
 
 
@@ -191,7 +192,10 @@ async def console(web: httpx.AsyncClient) -> None:
         "/console/accounts", data={"csrf": csrf_of(listing), "name": "console-acme"}
     )
     assert created.status_code == 200, created.text
-    hint = "yunpian: apikey · toy: TokenId / TokenSecret · toybearer: Bearer"
+    hint = (
+        "yunpian: apikey · aliyun: AccessKeyId / AccessKeySecret · toy: TokenId / TokenSecret"
+        " · toybearer: Bearer"
+    )
     assert hint in created.text
     assert "<td>toy</td>" in created.text and "<td>toybearer</td>" in created.text
 

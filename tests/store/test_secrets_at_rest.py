@@ -165,7 +165,7 @@ def test_rotate_master_with_the_environment_key(tmp_path: Path) -> None:
     report = json.loads(rotated.stdout)
     assert (report["master_key_id"], report["sealed"], report["unreadable_credential_ids"]) == (
         new.id,
-        2,
+        3,  # the sealed secrets of one account: Tencent's, the legacy appkey, Alibaba's
         [],
     )
     assert all(
@@ -217,7 +217,7 @@ def test_rotate_master_renews_the_sqlite_key_file(tmp_path: Path) -> None:
     report = json.loads(rotated.stdout)
     after = [k.id for k in read_key_file(key_file) or []]
     assert len(before) == 1 and after == [report["master_key_id"]] and after != before
-    assert report["sealed"] == 2
+    assert report["sealed"] == 3  # one account's three sealed secrets
     assert key_file.stat().st_mode & 0o077 == 0
 
     node = start_server(fresh(tmp_path / "node"), database_url=database_url, env=no_key)

@@ -44,7 +44,15 @@ def test_server_fixture_is_a_real_server_with_an_operator_side(
     assert smssign_server.url == f"http://127.0.0.1:{smssign_server.port}"
     assert smssign_server.endpoint == f"127.0.0.1:{smssign_server.port}"
     assert httpx.get(f"{smssign_server.url}/healthz").json() == {"status": "ok"}
-    assert set(smssign_account) == {"id", "name", "certification", "tencent", "legacy", "yunpian"}
+    assert set(smssign_account) == {
+        "id",
+        "name",
+        "certification",
+        "tencent",
+        "legacy",
+        "yunpian",
+        "aliyun",
+    }
     assert smssign_account["certification"] == "enterprise"
 
     client = on_server(smssign_server, smssign_account)

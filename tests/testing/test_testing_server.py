@@ -28,6 +28,7 @@ accounts:
     tencent: {secret_id: AKIDacme, secret_key: acme-secret}
     legacy: {sdkappid: 1400000001, appkey: acme-appkey}
     yunpian: {apikey: acme-apikey}
+    aliyun: {access_key_id: LTAIacme, access_key_secret: acme-alisecret}
     qualifications:
       - {name: 某某科技有限公司, status: approved}
     signatures:
@@ -95,6 +96,7 @@ def test_the_seed_is_there_with_its_fixed_credentials(fresh: Server) -> None:
         "tencent": {"secret_id": "AKIDacme"},
         "legacy": {"sdkappid": 1400000001},
         "yunpian": {},
+        "aliyun": {"access_key_id": "LTAIacme"},
     }
     solo = accounts["solo"]
     assert (solo["certification"], solo["arrears"], solo["ip_allow"], solo["signature_quota"]) == (
@@ -113,6 +115,7 @@ def test_the_seed_is_there_with_its_fixed_credentials(fresh: Server) -> None:
     assert [r["decision"] for r in now["reviews"]] == ["approved", "rejected", "filing"]
     assert [e["type"] for e in now["events"]].count("signature.submitted") == 4
     assert "acme-secret" not in str(now) and "acme-appkey" not in str(now)
+    assert "acme-alisecret" not in str(now)
 
     client = client_on(fresh, ACME)
     assert [describe(client, i).StatusCode for i in (1, 2, 3, 4)] == [0, 1, -1, 2]
@@ -155,7 +158,15 @@ def test_accounts_and_reviews_over_http(fresh: Server) -> None:
     base = f"{fresh.url}/_smssign"
     made = httpx.post(f"{base}/accounts", json={"name": "new", "individual": True})
     assert made.status_code == 201
-    assert set(made.json()) == {"id", "name", "certification", "tencent", "legacy", "yunpian"}
+    assert set(made.json()) == {
+        "id",
+        "name",
+        "certification",
+        "tencent",
+        "legacy",
+        "yunpian",
+        "aliyun",
+    }
     assert made.json()["certification"] == "individual"
     assert httpx.post(f"{base}/accounts", json={"name": "new"}).status_code == 409
 

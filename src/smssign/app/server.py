@@ -14,14 +14,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
-from smssign.admin import routes as admin
 from smssign.app.runtime import Runtime, open_runtime
 from smssign.app.settings import Settings
 from smssign.backoffice.services import open_backoffice
-from smssign.console import routes as console
 from smssign.dialects import PROTOCOLS
 from smssign.dialects.protocol import WireProtocol
 from smssign.gateway import pipeline
@@ -75,6 +73,33 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class RoutesOnFirstUse:
+    """A mounted part whose modules are imported at its first request, not at start:
+    the console (Jinja2, its templates) and the admin API are most of a second of
+    start-up that an API call never needs."""
+
+    def __init__(self, load: Callable[[], Sequence[BaseRoute]]) -> None:
+        self._load = load
+        self._router: Router | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._router is None:
+            self._router = Router(routes=list(self._load()))
+        await self._router(scope, receive, send)
+
+
+def _console_routes() -> Sequence[BaseRoute]:
+    from smssign.console import routes as console
+
+    return console.routes()
+
+
+def _admin_routes() -> Sequence[BaseRoute]:
+    from smssign.admin import routes as admin
+
+    return admin.routes()
+
+
 def _request_id(scope: Scope) -> str:
     runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
     return runtime.randomness.request_id() if runtime is not None else str(uuid.uuid4())
@@ -114,8 +139,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Mount("/console", routes=console.routes()),
-        Mount("/admin/api", routes=admin.routes()),
+        Mount("/console", app=RoutesOnFirstUse(_console_routes)),
+        Mount("/admin/api", app=RoutesOnFirstUse(_admin_routes)),
     ]
     middleware = [Middleware(RequestContext, new_id=_request_id)]
     if settings.testing:

@@ -68,6 +68,9 @@ class Settings:
     delivery_delay: float = 0.0
     """`serve --delivery-delay S`: seconds after which simulated delivery decides each
     accepted message (delivered, unless an outcome rule says otherwise)."""
+    refuse_retired_actions: bool = False
+    """`serve --refuse-retired-actions`: a dialect answers the actions its provider retired
+    as that provider now does; by default they work, because the clients still ship them."""
     max_body_bytes: int = 12 * 1024 * 1024
     """The server refuses bodies above this before any dialect reads them."""
     backoffice: BackofficeSettings = field(default_factory=BackofficeSettings)

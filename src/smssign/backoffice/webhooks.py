@@ -24,11 +24,11 @@ import logging
 import os
 import socket
 import time
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from smssign.core import errors
@@ -45,6 +45,9 @@ from smssign.core.deliveries import (
     WebhookStore,
 )
 from smssign.core.model import Event
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +171,40 @@ class WebhookService:
 # --- the worker -----------------------------------------------------------------------
 
 
-async def post(client: httpx.AsyncClient, claim: Claim, clock: Clock, timeout: float) -> Outcome:
+class Sender(Protocol):
+    """What a delivery needs of an HTTP client: httpx.AsyncClient, or _FirstUseClient."""
+
+    def stream(
+        self, method: str, url: str, *, content: bytes, headers: dict[str, str]
+    ) -> AbstractAsyncContextManager[Any]: ...
+
+
+class _FirstUseClient:
+    """An httpx client made at the first delivery: importing httpx is some 60 ms of the
+    server's start, and most servers send no webhook for a long time, if ever."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.client: httpx.AsyncClient | None = None
+
+    def stream(
+        self, method: str, url: str, *, content: bytes, headers: dict[str, str]
+    ) -> AbstractAsyncContextManager[Any]:
+        if self.client is None:
+            import httpx
+
+            self.client = httpx.AsyncClient(follow_redirects=False, timeout=self.timeout)
+        return self.client.stream(method, url, content=content, headers=headers)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Outcome:
     """One attempt: POST the body with fresh timestamp and signature headers."""
+    import httpx  # loaded already by the client that sends
+
     body = claim.delivery.body.encode()
     timestamp = int(clock.now())
     headers = {
@@ -256,7 +291,7 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Work until cancelled; sends in flight are stopped and their leases handed back
         on the way out."""
-        client = self._client or httpx.AsyncClient(follow_redirects=False, timeout=self.timeout)
+        client: Sender = self._client or _FirstUseClient(self.timeout)
         try:
             while True:
                 try:
@@ -281,10 +316,10 @@ class DeliveryWorker:
                 await asyncio.gather(*self._sending, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.store.release_leases(self.name))
-            if self._client is None:
+            if isinstance(client, _FirstUseClient):
                 await client.aclose()
 
-    async def step(self, client: httpx.AsyncClient) -> bool:
+    async def step(self, client: Sender) -> bool:
         """One pass that waits for the sends it starts (tests drive the worker with it);
         True when there may be more work right away."""
         busy = await self.fill(client)
@@ -296,7 +331,7 @@ class DeliveryWorker:
         while self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def fill(self, client: httpx.AsyncClient) -> bool:
+    async def fill(self, client: Sender) -> bool:
         """Dispatch new events and start a send for each due delivery a slot is free for,
         without waiting for any; True when there may be more to start right away."""
         dispatched = await self.store.dispatch_events(self.clock.now(), limit=200)
@@ -314,7 +349,7 @@ class DeliveryWorker:
             self._start(client, claim)
         return dispatched >= 200 or (bool(claims) and self.fairness.room > 0)
 
-    def _start(self, client: httpx.AsyncClient, claim: Claim) -> None:
+    def _start(self, client: Sender, claim: Claim) -> None:
         account = claim.delivery.account_id
         self.fairness.start(account)
         task = asyncio.create_task(
@@ -329,7 +364,7 @@ class DeliveryWorker:
 
         task.add_done_callback(done)
 
-    async def _attempt(self, client: httpx.AsyncClient, claim: Claim) -> None:
+    async def _attempt(self, client: Sender, claim: Claim) -> None:
         try:
             outcome = await post(client, claim, self.clock, self.timeout)
             await self.store.record_attempt(
@@ -350,6 +385,7 @@ __all__ = [
     "DeliveryWorker",
     "Outcome",
     "RetrySchedule",
+    "Sender",
     "Webhook",
     "WebhookService",
     "WebhookStore",

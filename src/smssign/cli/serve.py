@@ -34,6 +34,15 @@ def serve(
             "frequency limits off.",
         ),
     ] = False,
+    refuse_retired_actions: Annotated[
+        bool,
+        typer.Option(
+            "--refuse-retired-actions",
+            envvar="SMSSIGN_REFUSE_RETIRED_ACTIONS",
+            help="Answer the API actions a provider has retired as retired (its 404 'no such "
+            "API' error, in its envelope). By default they still work, as clients ship them.",
+        ),
+    ] = False,
     delivery_delay: Annotated[
         float,
         typer.Option(
@@ -203,6 +212,7 @@ def serve(
         database_url=database,
         data_dir=data_dir,
         rate_limit_enabled=not no_rate_limit,
+        refuse_retired_actions=refuse_retired_actions,
         delivery_delay=delivery_delay,
         redis_url=redis or None,
         redis_prefix=redis_prefix,

@@ -215,6 +215,15 @@ class ParameterMismatch(SendRefused):
     """The parameters do not fill the template's variables (count, names, empty values)."""
 
 
+class ParameterRejected(SendRefused):
+    """A parameter value breaks the dialect's declared rule `rule` (sending.ParameterRules):
+    `digits` (a verification code that is not 0 to N digits), `length`, or `url`."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule
+
+
 class ContentTooLong(SendRefused):
     """The rendered message is longer than messages.LONGEST_MESSAGE characters."""
 
@@ -252,6 +261,10 @@ class FrequencyLimited(SendRefused):
 
 class InsufficientBalance(SendRefused):
     """The account's balance is below the message's fee."""
+
+
+class MarketingNotAllowed(SendRefused):
+    """An individually certified account may not send marketing messages."""
 
 
 class SendRequestInvalid(SmssignError):

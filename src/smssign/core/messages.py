@@ -69,6 +69,9 @@ class Message:
     """When simulated delivery decides it; None once decided, or never (a held number)."""
     pulled_at: float | None = None
     """When its status report was pulled from a dialect's report queue."""
+    callback_url: str | None = None
+    """Where this message's status report goes instead of the account's URL (a request's
+    own `callback_url`, as some providers take it)."""
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-ready data for events: everything a status report in any format needs."""
@@ -90,6 +93,7 @@ class Message:
             "error_code": self.error_code,
             "created_at": self.created_at,
             "reported_at": self.reported_at,
+            "callback_url": self.callback_url,
         }
 
 

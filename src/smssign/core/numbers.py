@@ -92,7 +92,7 @@ def normalise(raw: str, *, default_country: str = MAINLAND_CODE) -> Mobile:
 
 
 def from_parts(country_code: str, national: str) -> Mobile:
-    """A number given as a nationcode and a national number (as some dialects' `tel` objects carry it)."""
+    """A number given as a nationcode and a national number (some dialects' `tel`)."""
     code = (country_code or "").lstrip("+")
     if not code.isdigit() or not (national or "").isdigit():
         raise errors.InvalidNumber(f"not a mobile number: {country_code!r} {national!r}")

@@ -285,6 +285,7 @@ class NewMessage:
     extend: str
     created_at: float
     due_at: float | None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

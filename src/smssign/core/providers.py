@@ -185,6 +185,9 @@ class Provider:
     """Regular expressions (full match, lower case) for hosts with variable parts."""
     walkthrough: Callable[[Walkthrough], Sequence[str]] | None = None
     """`serve --demo`: commands that drive the demo signature with this provider's tools."""
+    requests_copies: tuple[str, ...] = ()
+    """Importable private copies of the `requests` library that the provider's clients
+    ship (vendored); the in-process mock patches each like `requests` itself."""
     frequency_limits: tuple[FrequencyLimit, ...] = ()
     """Per-number sending limits as the provider documents them, checked in this order;
     an account changes them by name (`smssign accounts set --frequency NAME=COUNT`)."""
@@ -254,3 +257,6 @@ class Providers:
 
     def host_patterns(self) -> tuple[str, ...]:
         return tuple(pattern for p in self.providers for pattern in p.host_patterns)
+
+    def requests_copies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for p in self.providers for m in p.requests_copies))

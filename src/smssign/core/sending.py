@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from smssign.core import errors, numbers, templates
+from smssign.core import errors, numbers
 from smssign.core.clock import Clock
 from smssign.core.messages import (
     BLOCKED_NUMBERS,
@@ -35,7 +35,15 @@ from smssign.core.messages import (
     longest_window,
     outcome,
 )
-from smssign.core.model import Account, EventType, Status, Subject, Template
+from smssign.core.model import (
+    Account,
+    Certification,
+    EventType,
+    Status,
+    Subject,
+    Template,
+    TemplateType,
+)
 from smssign.core.numbers import Mobile
 from smssign.core.ports import (
     MessageFilter,
@@ -44,9 +52,14 @@ from smssign.core.ports import (
     NewMessage,
     SendingSettings,
 )
+from smssign.core.rendering import ParameterRules, fill, handset_text, match
 
 DELIVERY_BATCH = 200
 """Messages simulated delivery decides per transaction."""
+
+
+NO_RULES = ParameterRules()
+"""Parameter values checked only for being there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,9 @@ class SendRequest:
     session: str = ""
     extend: str = ""
     default_country: str = numbers.MAINLAND_CODE
+    parameter_rules: ParameterRules = NO_RULES
+    callback_url: str | None = None
+    """The request's own status-report URL, kept with each message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,29 +154,6 @@ class Arrivals:
 _POLL = 0.25
 """Seconds between store reads while the inbox waits (other nodes' sends)."""
 LONGEST_WAIT = 30.0
-
-
-def fill(template: Template, params: Params) -> str:
-    """The template's content with `params` in its variables; errors.ParameterMismatch."""
-    content = templates.parse(template.content)
-    variables = content.variables
-    if isinstance(params, Mapping):
-        values = {name: params.get(name, "") for name in variables}
-    else:
-        if len(params) != len(variables):
-            raise errors.ParameterMismatch(
-                f"the template has {len(variables)} variables, {len(params)} values came"
-            )
-        values = dict(zip(variables, params, strict=True))
-    for name, value in values.items():
-        if not isinstance(value, str) or not value:
-            raise errors.ParameterMismatch(f"no value for {{{name}}}")
-    return content.render(lambda _position, name: values[name])
-
-
-def handset_text(sign: str, body: str) -> str:
-    """The message as the handset shows it: 【sign】 then the content."""
-    return f"【{sign}】{body}" if sign else body
 
 
 class SendService:
@@ -251,6 +244,7 @@ class SendService:
                         extend=request.extend,
                         created_at=now,
                         due_at=now + self.delivery_delay,
+                        callback_url=request.callback_url,
                     )
                 )
                 results.append(NumberResult(position, mobile.e164, mobile.iso_code, None, None))
@@ -284,6 +278,11 @@ class SendService:
             raise errors.TemplateNotFound(f"no template {request.template_id}")
         if template.status is not Status.APPROVED:
             raise errors.TemplateNotApproved(f"template {template.id} is {template.status}")
+        if (
+            template.type is TemplateType.MARKETING
+            and account.certification is Certification.INDIVIDUAL
+        ):
+            raise errors.MarketingNotAllowed("individual accounts send no marketing messages")
         sign = request.sign or ""
         if sign or not template.international:
             signature = await tx.approved_signature(account.id, sign, template.international)
@@ -292,6 +291,10 @@ class SendService:
         text = handset_text(sign, fill(template, request.params))
         if len(text) > LONGEST_MESSAGE:
             raise errors.ContentTooLong(f"at most {LONGEST_MESSAGE} characters")
+        params = request.params
+        request.parameter_rules.check(
+            template, list(params.values()) if isinstance(params, Mapping) else list(params)
+        )
         return template, sign, text
 
     async def _refusal(
@@ -334,7 +337,7 @@ class SendService:
             candidates = await tx.templates_of(account.id)
             unapproved = False
             for template in candidates:
-                values = _match(template, body)
+                values = match(template, body)
                 if values is None:
                     continue
                 if template.status is not Status.APPROVED:
@@ -527,29 +530,10 @@ def _refused_all(
     return SendResult(results, error)
 
 
-def _match(template: Template, body: str) -> tuple[str, ...] | None:
-    try:
-        content = templates.parse(template.content)
-    except errors.SmssignError:
-        return None
-    pattern = re.sub(
-        r"\\\{([A-Za-z0-9_]{1,32})\\\}|\{([A-Za-z0-9_]{1,32})\}", "(.+?)", re.escape(content.text)
-    )
-    found = re.fullmatch(pattern, body, re.DOTALL)
-    if found is None:
-        return None
-    # A variable used twice must carry the same value both times.
-    names = re.findall(r"\{([A-Za-z0-9_]{1,32})\}", content.text)
-    values: dict[str, str] = {}
-    for name, value in zip(names, found.groups(), strict=True):
-        if values.setdefault(name, value) != value:
-            return None
-    return tuple(values[name] for name in content.variables)
-
-
 __all__ = [
     "Arrivals",
     "NumberResult",
+    "ParameterRules",
     "SendRequest",
     "SendResult",
     "SendService",

@@ -88,6 +88,11 @@ def parse(text: str) -> Content:
     return Content(text, tuple(names))
 
 
+def has_url(text: str) -> bool:
+    """Whether `text` holds something that reads as a link (http://, www., a domain)."""
+    return _URL.search(text) is not None
+
+
 def check_content(text: str, type: TemplateType) -> Content:
     content = parse(text)
     if type is TemplateType.VERIFICATION and _URL.search(_VARIABLE.sub(" ", text)):

@@ -11,10 +11,10 @@ from functools import cache
 from typing import Any
 
 from smssign.core.providers import Provider, Providers
-from smssign.dialects import tencent_legacy, tencent_v3, yunpian
+from smssign.dialects import aliyun, tencent_legacy, tencent_v3, yunpian
 from smssign.dialects.protocol import WireProtocol
 
-DIALECTS = (tencent_v3, tencent_legacy, yunpian)
+DIALECTS = (tencent_v3, tencent_legacy, yunpian, aliyun)
 """In the order accounts get credentials."""
 
 PROVIDERS: tuple[Provider, ...] = tuple(dialect.PROVIDER for dialect in DIALECTS)

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from smssign.core.access import Access, Caller
+from smssign.core.clock import Clock, Randomness
 from smssign.core.errors import SmssignError
 from smssign.core.model import Account
 from smssign.core.sending import SendService
@@ -52,6 +53,14 @@ class Services(Protocol):
 
     @property
     def access(self) -> Access: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def randomness(self) -> Randomness:
+        """Ids a dialect makes up (a SerialNo)."""
+        ...
 
     @property
     def sending(self) -> SendService:

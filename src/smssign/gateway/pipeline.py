@@ -165,11 +165,17 @@ def _dispatch(sharing: list[WireProtocol[Any, Any]]) -> Endpoint:
     if len(sharing) == 1:
         return endpoint(sharing[0])
 
+    # Dialects that recognise their requests are asked first, in registry order; one that
+    # declares no `recognises` answers whatever nobody claimed (registry order must not
+    # let a catch-all dialect shadow a later one on the same path).
+    claimants = [p for p in sharing if p.recognises is not None]
+    fallback = next((p for p in sharing if p.recognises is None), sharing[-1])
+
     async def answer(request: Request) -> Response:
-        for protocol in sharing:
-            if protocol.recognises is None or protocol.recognises(request):
+        for protocol in claimants:
+            assert protocol.recognises is not None
+            if protocol.recognises(request):
                 return await serve(protocol, request)
-        # Nobody claims it: the last dialect on the path answers in its envelope.
-        return await serve(sharing[-1], request)
+        return await serve(fallback, request)
 
     return answer

@@ -18,6 +18,15 @@ an asyncio.Lock instead of on SQLite's busy handler, which polls in sleeps of up
 once, and only waits, on a thread, while another process (the CLI, another worker)
 holds it. COMMIT, which waits for fsync, always runs on a thread.
 
+Group commit: one fsync costs about a millisecond, far more than a write's statements,
+so writers that queue while a COMMIT runs share the next one. The first of them opens
+the transaction (BEGIN IMMEDIATE) and schedules a committer behind everyone queued at
+that moment; each writer's block runs in its own SAVEPOINT, and a block that raises is
+rolled back to it, so no writer sees another's failure. Each write returns only after the
+COMMIT that holds it came back: nothing is acknowledged before it is durable, and a
+COMMIT that fails fails every write in it (none was acknowledged; none is kept).
+`synchronous=FULL` is unchanged.
+
 Every write has one deadline, counted from when it asks: the wait in this process's
 queue and the wait for another process's lock together stay within it. A write that
 misses it raises WriteLockTimeout before it has run a statement, so it is never applied
@@ -85,6 +94,32 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+class _Batch:
+    """One transaction that several writes joined, each in its own savepoint."""
+
+    __slots__ = ("done", "members", "raw")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.members = 0
+        self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        """Set once COMMIT returned (to the number of members), or to why it failed."""
+
+
+class _Group:
+    """The writers of one event loop: their queue, the open transaction, its committer."""
+
+    __slots__ = ("batch", "committer", "lock", "tasks")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.batch: _Batch | None = None
+        self.committer: asyncio.Task[None] | None = None
+        """The task that commits `batch` once the writers queued before it are in."""
+        self.tasks: set[asyncio.Task[None]] = set()
+        """Committers still running (the loop keeps only weak references to tasks)."""
+
+
 class SqliteDirect:
     """Reads and write transactions on synchronous engines on one SQLite file.
 
@@ -95,19 +130,12 @@ class SqliteDirect:
     def __init__(self, *, writer: Engine, reader: Engine) -> None:
         self.engines = {"writer": writer, "reader": reader}
         # One lock per event loop: tests and the CLI may run several loops in turn.
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Group] = (
             weakref.WeakKeyDictionary()
         )
         self._local = threading.local()
         self._opened: list[Connection] = []
         self._opened_lock = threading.Lock()
-
-    def _write_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
 
     def _persistent(self, kind: str) -> Connection:
         """This thread's long-lived connection of `kind` (reader or writer)."""
@@ -156,48 +184,125 @@ class SqliteDirect:
 
     @asynccontextmanager
     async def write(self, timeout: float) -> AsyncIterator[DirectConnection]:
-        """A write transaction that starts within `timeout` seconds or not at all; only
-        waiting for another process's lock, and COMMIT (fsync), leave the event loop."""
+        """A write that starts within `timeout` seconds or not at all, in its own savepoint
+        of the group's transaction; the block's exit returns once that transaction is
+        committed (fsync), and raises if it was not. Only waiting for another process's
+        lock, and COMMIT, leave the event loop."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        lock = self._write_lock()
+        group = self._group()
         try:
             async with asyncio.timeout_at(deadline):
-                await lock.acquire()
+                await group.lock.acquire()
         except TimeoutError:
             raise WriteLockTimeout(f"queued for the write lock for {timeout:g} s") from None
         try:
             conn = self._persistent("writer")
             raw: Any = conn.connection.driver_connection
+            batch = group.batch
+            if batch is None or batch.raw is not raw:
+                batch = await self._open_batch(group, conn, raw, deadline - loop.time(), timeout)
             try:
-                if raw.in_transaction:
-                    raw.rollback()  # left open by a cancelled writer
-                await self._begin_immediate(raw, deadline - loop.time(), timeout)
+                raw.execute("SAVEPOINT smssign_write")
             except sqlite3.Error as exc:
-                self._drop("writer", conn)
-                raise DBAPIError("BEGIN IMMEDIATE", None, exc) from exc
-            except BaseException:
-                # Cancelled while BEGIN ran on its thread: give the lock back at once.
-                if raw.in_transaction:
-                    with contextlib.suppress(Exception):
-                        raw.rollback()
-                raise
+                self._fail_batch(group, batch, exc)
+                raise DBAPIError("SAVEPOINT", None, exc) from exc
             try:
                 yield DirectConnection(conn)
             except BaseException:
-                try:
-                    raw.rollback()
-                except Exception:
-                    self._drop("writer", conn)
+                self._undo_member(group, batch, conn, raw)
                 raise
             try:
-                await _in_thread(raw.commit)
+                raw.execute("RELEASE smssign_write")
             except sqlite3.Error as exc:
+                self._fail_batch(group, batch, exc)
+                raise DBAPIError("RELEASE", None, exc) from exc
+            batch.members += 1
+        finally:
+            group.lock.release()
+        # Acknowledged only once durable: our change is in `batch`, whose COMMIT runs
+        # whether or not we are still waiting for it.
+        try:
+            await asyncio.shield(batch.done)
+        except DBAPIError as exc:
+            raise DBAPIError("COMMIT", None, exc.orig or exc) from exc
+
+    def _group(self) -> _Group:
+        loop = asyncio.get_running_loop()
+        group = self._groups.get(loop)
+        if group is None:
+            group = self._groups[loop] = _Group()
+        return group
+
+    async def _open_batch(
+        self, group: _Group, conn: Connection, raw: Any, remaining: float, timeout: float
+    ) -> _Batch:
+        try:
+            if raw.in_transaction:
+                raw.rollback()  # left open by a writer whose thread was interrupted
+            await self._begin_immediate(raw, remaining, timeout)
+        except sqlite3.Error as exc:
+            self._drop("writer", conn)
+            raise DBAPIError("BEGIN IMMEDIATE", None, exc) from exc
+        except BaseException:
+            # Cancelled while BEGIN ran on its thread: give the lock back at once.
+            if raw.in_transaction:
                 with contextlib.suppress(Exception):
                     raw.rollback()
-                raise DBAPIError("COMMIT", None, exc) from exc
-        finally:
-            lock.release()
+            raise
+        group.batch = _Batch(raw)
+        if group.committer is None:
+            # Queued behind every writer waiting now (the lock is FIFO), so they join
+            # this transaction before it ends, whether or not this writer's block fails.
+            group.committer = asyncio.get_running_loop().create_task(self._commit_when_turn(group))
+            group.committer.add_done_callback(group.tasks.discard)
+            group.tasks.add(group.committer)
+        return group.batch
+
+    def _undo_member(self, group: _Group, batch: _Batch, conn: Connection, raw: Any) -> None:
+        """Undo one member's block; the others in the transaction keep theirs. Should
+        SQLite have ended the whole transaction (I/O error, disk full), every member
+        fails: none of them was acknowledged yet."""
+        try:
+            raw.execute("ROLLBACK TO smssign_write")
+            raw.execute("RELEASE smssign_write")
+        except sqlite3.Error as exc:
+            self._fail_batch(group, batch, exc)
+            self._drop("writer", conn)
+            return
+        if not raw.in_transaction:
+            self._fail_batch(group, batch, sqlite3.OperationalError("transaction ended"))
+
+    @staticmethod
+    def _fail_batch(group: _Group, batch: _Batch, exc: BaseException) -> None:
+        if group.batch is batch:
+            group.batch = None
+        with contextlib.suppress(Exception):
+            batch.raw.rollback()
+        if not batch.done.done():
+            batch.done.set_exception(DBAPIError("COMMIT", None, exc))
+            batch.done.exception()  # a group without members has nobody to raise it to
+
+    async def _commit_when_turn(self, group: _Group) -> None:
+        async with group.lock:
+            group.committer = None
+            batch, group.batch = group.batch, None
+            if batch is None or batch.done.done():
+                return
+            if batch.members == 0:
+                # Every block in it failed and was rolled back: nothing to make durable.
+                with contextlib.suppress(Exception):
+                    batch.raw.rollback()
+                batch.done.set_result(0)
+                return
+            try:
+                await _in_thread(batch.raw.commit)
+            except BaseException as exc:
+                self._fail_batch(group, batch, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            batch.done.set_result(batch.members)
 
     @staticmethod
     async def _begin_immediate(raw: Any, remaining: float, timeout: float) -> None:

@@ -318,6 +318,8 @@ messages = Table(
     Column("due_at", Float, nullable=True),
     # When a dialect's status-report queue handed the report out (each is pulled once).
     Column("pulled_at", Float, nullable=True),
+    # A request's own status-report URL (a callback_url parameter), else NULL.
+    Column("callback_url", Text, nullable=True),
     Index("messages_mobile", "mobile", "id"),
     Index("messages_provider_id", "provider_message_id"),
     Index("messages_account", "account_id", "created_at"),

@@ -29,6 +29,7 @@ import asyncio
 import concurrent.futures
 import functools
 import http
+import importlib
 import inspect
 import io
 import os
@@ -53,7 +54,6 @@ from smssign.testing.template import fresh_database
 
 if TYPE_CHECKING:
     import httpx
-    import requests
     from starlette.applications import Starlette
 
     from smssign.app.runtime import Runtime
@@ -332,7 +332,10 @@ _patched: dict[str, Any] = {}
 
 
 def _install() -> None:
-    _install_requests()
+    _install_requests("requests")
+    # The copies of requests that some providers' clients vendor are patched the same way.
+    for copy in default_providers().requests_copies():
+        _install_requests(copy)
     _install_httpx()
 
 
@@ -342,40 +345,46 @@ def _uninstall() -> None:
         del _patched[name]
 
 
-def _install_requests() -> None:
+def _install_requests(name: str) -> None:
+    """Patch `requests`, or a copy of it importable as `name`, if it is installed."""
     try:
-        import requests
+        requests: Any = importlib.import_module(name)
     except ImportError:
         return
-    original = requests.Session.get_adapter
-    adapter = _requests_adapter()
+    session = requests.Session
+    original = session.get_adapter
+    adapter = _requests_adapter(requests)
 
-    def get_adapter(self: requests.Session, url: str) -> Any:
+    def get_adapter(self: Any, url: str) -> Any:
         if _backend() is not None and is_provider_host(urlsplit(url).hostname):
             return adapter
         return original(self, url)
 
-    _patched["requests"] = (requests.Session, "get_adapter", original)
-    requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+    _patched[name] = (session, "get_adapter", original)
+    session.get_adapter = get_adapter
 
 
-def _requests_adapter() -> Any:
-    import requests
-    import requests.adapters
-    import urllib3
+def _requests_adapter(requests: Any) -> Any:
+    """An adapter built from that copy's own classes, so its responses are its own."""
+    adapters = importlib.import_module(f"{requests.__name__}.adapters")
+    # Every copy reaches its urllib3 as `<requests>.packages.urllib3` (requests aliases it).
+    urllib3 = importlib.import_module(f"{requests.__name__}.packages.urllib3")
+    header_dict = importlib.import_module(f"{urllib3.__name__}._collections").HTTPHeaderDict
 
-    class SmssignAdapter(requests.adapters.HTTPAdapter):
+    base: Any = adapters.HTTPAdapter
+
+    class SmssignAdapter(base):  # type: ignore[misc]
         """Answers from the mock's app; builds the response the way HTTPAdapter does."""
 
         def send(
             self,
-            request: requests.PreparedRequest,
+            request: Any,
             stream: bool = False,
             timeout: Any = None,
             verify: Any = True,
             cert: Any = None,
             proxies: Any = None,
-        ) -> requests.Response:
+        ) -> Any:
             backend = _backend()
             if backend is None:
                 raise requests.exceptions.ConnectionError("the smssign mock has ended")
@@ -396,10 +405,10 @@ def _requests_adapter() -> Any:
                 answer = backend.answer(outgoing, read_timeout)
             except concurrent.futures.TimeoutError as exc:
                 raise requests.exceptions.ReadTimeout(exc, request=request) from exc
-            headers = urllib3.HTTPHeaderDict()
+            headers = header_dict()
             for name, value in answer.headers:
                 headers.add(name.decode("latin-1"), value.decode("latin-1"))
-            raw = urllib3.HTTPResponse(
+            raw = urllib3.response.HTTPResponse(
                 body=io.BytesIO(answer.body),
                 headers=headers,
                 status=answer.status,

@@ -87,7 +87,7 @@ def test_request_size_limits(caller: Caller, server: Server) -> None:
 
 
 def test_action_and_version(caller: Caller) -> None:
-    assert caller.code("SendSms", {}) == "InvalidAction"
+    assert caller.code("SendStatusStatistics", {}) == "InvalidAction"
     assert caller.code("AddSmsSign", submission(), version="2020-01-01") == "NoSuchVersion"
 
 

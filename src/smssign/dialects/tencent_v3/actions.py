@@ -11,6 +11,7 @@ from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import TencentError
 from smssign.dialects.tencent_v3.params import V2019, V2021, requested_ids, scope_of, window
 from smssign.dialects.tencent_v3.provider import INTERNATIONAL_NAME, MAINLAND_NAME
+from smssign.dialects.tencent_v3.send_actions import SEND_HANDLERS
 from smssign.dialects.tencent_v3.template_actions import TEMPLATE_HANDLERS
 
 DIALECT = "tencent_v3"
@@ -136,3 +137,6 @@ HANDLERS: dict[str, Handler] = {
     "DescribeSmsSignList": DescribeSmsSignList,
     **TEMPLATE_HANDLERS,
 }
+REVIEW_ACTIONS = frozenset(HANDLERS)
+"""The sign and template actions, which individually certified accounts may not call."""
+HANDLERS.update(SEND_HANDLERS)

@@ -153,6 +153,150 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+SEND_MESSAGES: dict[str, tuple[str, str]] = {
+    "FailedOperation.SignatureIncorrectOrUnapproved": (
+        "signature format error or signature not approved",
+        "签名格式错误或者签名未审批。",
+    ),
+    "FailedOperation.TemplateIncorrectOrUnapproved": (
+        "template not approved or template content does not match",
+        "模板未审批或请求的内容与审核通过的模板内容不匹配。",
+    ),
+    "FailedOperation.TemplateUnapprovedOrNotExist": (
+        "template is not approved or does not exist",
+        "模板未审核或不存在。",
+    ),
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (
+        "request content does not match the template content",
+        "请求内容与审核通过的模板内容不匹配。",
+    ),
+    "InvalidParameterValue.ContentLengthLimit": (
+        "the request content is too long",
+        "请求的短信内容太长。",
+    ),
+    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": (
+        "a URL is not allowed in a template parameter",
+        "禁止在模板变量中使用 URL。",
+    ),
+    "InvalidParameterValue.TemplateParameterFormatError": (
+        "a verification code parameter must be 0 to 6 digits",
+        "验证码模板参数格式错误，验证码类模板，模板变量只能传入0 - 6位（包括6位）纯数字。",
+    ),
+    "InvalidParameterValue.IncorrectPhoneNumber": (
+        "the phone number format is incorrect",
+        "手机号格式错误。",
+    ),
+    "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": (
+        "a Chinese mainland template cannot be sent to a number outside the mainland",
+        "国内短信模板不支持发送国际/港澳台手机号。",
+    ),
+    "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone": (
+        "a global template cannot be sent to a Chinese mainland number",
+        "国际/港澳台短信模板不支持发送国内手机号。",
+    ),
+    "FailedOperation.PhoneNumberInBlacklist": (
+        "the phone number is on the blocklist",
+        "手机号在免打扰名单库中。",
+    ),
+    "LimitExceeded.PhoneNumberThirtySecondLimit": (
+        "the number received too many messages within 30 seconds",
+        "单个手机号30秒内下发短信条数超过设定的上限。",
+    ),
+    "LimitExceeded.PhoneNumberOneHourLimit": (
+        "the number received too many messages within 1 hour",
+        "单个手机号1小时内下发短信条数超过设定的上限。",
+    ),
+    "LimitExceeded.PhoneNumberDailyLimit": (
+        "the number received too many messages today",
+        "单个手机号日下发短信条数超过设定的上限。",
+    ),
+    "LimitExceeded.DeliveryFrequencyLimit": (
+        "a sending frequency limit was hit",
+        "下发短信命中了频率限制策略。",
+    ),
+    "FailedOperation.InsufficientBalanceInSmsPackage": (
+        "the SMS package balance is insufficient",
+        "套餐包余量不足。",
+    ),
+    "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny": (
+        "individual users cannot send marketing SMS",
+        "个人用户没有发营销短信的权限。",
+    ),
+    "MissingParameter.EmptyPhoneNumberSet": (
+        "PhoneNumberSet is empty",
+        "传入的号码列表为空。",
+    ),
+    "LimitExceeded.PhoneNumberCountLimit": (
+        "more than 200 phone numbers in one request",
+        "调用接口单次提交的手机号个数超过200个。",
+    ),
+    "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber": (
+        "mainland and international numbers in one request",
+        "群发请求里既有国内手机号也有国际手机号。",
+    ),
+    "InvalidParameterValue.SdkAppIdNotExist": ("the SdkAppId does not exist", "SdkAppId 不存在。"),
+    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": (
+        "the SmsSdkAppId does not belong to this account",
+        "SmsSdkAppId 校验失败。",
+    ),
+    "InvalidParameterValue.BeginTimeVerifyFail": (
+        "the begin time is invalid or more than 7 days ago",
+        "起始时间参数校验失败。",
+    ),
+    "InvalidParameterValue.EndTimeVerifyFail": (
+        "the end time is invalid",
+        "结束时间参数校验失败。",
+    ),
+    "InvalidParameterValue.InvalidStartTime": (
+        "the begin time is later than the end time",
+        "起始时间晚于结束时间。",
+    ),
+}
+MESSAGES.update(SEND_MESSAGES)
+
+FREQUENCY_CODES = {
+    "tencent.30s": "LimitExceeded.PhoneNumberThirtySecondLimit",
+    "tencent.1h": "LimitExceeded.PhoneNumberOneHourLimit",
+    "tencent.day": "LimitExceeded.PhoneNumberDailyLimit",
+}
+
+
+def send_status(exc: core.SendRefused) -> str:
+    """The SendStatusSet `Code` of a number the core refused."""
+    match exc:
+        case core.SignatureNotApproved():
+            return "FailedOperation.SignatureIncorrectOrUnapproved"
+        case core.TemplateNotFound():
+            return "FailedOperation.TemplateUnapprovedOrNotExist"
+        case core.TemplateNotApproved():
+            return "FailedOperation.TemplateIncorrectOrUnapproved"
+        case core.ParameterMismatch():
+            return "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"
+        case core.ContentTooLong():
+            return "InvalidParameterValue.ContentLengthLimit"
+        case core.ParameterRejected(rule="url"):
+            return "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
+        case core.ParameterRejected():
+            # Only the digits rule is declared here (send_actions.PARAMETER_RULES).
+            return "InvalidParameterValue.TemplateParameterFormatError"
+        case core.InvalidNumber():
+            return "InvalidParameterValue.IncorrectPhoneNumber"
+        case core.ScopeMismatch(template_international=True):
+            return "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone"
+        case core.ScopeMismatch():
+            return "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone"
+        case core.NumberBlocked():
+            return "FailedOperation.PhoneNumberInBlacklist"
+        case core.FrequencyLimited():
+            return FREQUENCY_CODES.get(exc.limit, "LimitExceeded.DeliveryFrequencyLimit")
+        case core.InsufficientBalance():
+            return "FailedOperation.InsufficientBalanceInSmsPackage"
+        case core.MarketingNotAllowed():
+            return "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny"
+        case _:
+            return "InternalError.OtherError"
+
+
 def format_error(version: str, detail: str) -> TencentError:
     """A template content that breaks the format rules: 2019 lists no InvalidTemplateFormat."""
     if version == "2019-07-11":
@@ -191,6 +335,14 @@ def from_core(exc: core.SmssignError, action: str, version: str) -> TencentError
         if template_error is not None:
             return template_error
     match exc:
+        case core.NoNumbers():
+            return TencentError("MissingParameter.EmptyPhoneNumberSet")
+        case core.TooManyNumbers():
+            return TencentError("LimitExceeded.PhoneNumberCountLimit")
+        case core.MixedScope():
+            return TencentError("UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber")
+        case core.InvalidNumber():
+            return TencentError("InvalidParameterValue.IncorrectPhoneNumber")
         case core.NotEnterprise():
             return TencentError("FailedOperation.NotEnterpriseCertification")
         case core.InArrears():

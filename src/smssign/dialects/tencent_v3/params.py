@@ -42,6 +42,12 @@ class Kind(Enum):
     INTEGER = "Integer"
     STRING = "String"
     INTEGER_LIST = "Array of Integer"
+    STRING_LIST = "Array of String"
+    DIGITS = "String of digits"
+    """A String that some SDK versions sent as a JSON number (ExtendCode), so both go."""
+
+
+LISTS = frozenset({Kind.INTEGER_LIST, Kind.STRING_LIST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,43 @@ _TEMPLATE = (
     Param("Remark", Kind.STRING, required=True),
 )
 
+
+def _app(required: bool = True) -> tuple[Param, ...]:
+    """The application id, renamed in 2021 (SmsSdkAppid -> SmsSdkAppId)."""
+    return (
+        Param("SmsSdkAppid", Kind.STRING, required=required, versions=(V2019,)),
+        Param("SmsSdkAppId", Kind.STRING, required=required, versions=(V2021,)),
+    )
+
+
+_BY_PHONE = (
+    *_app(),
+    Param("SendDateTime", Kind.INTEGER, required=True, versions=(V2019,)),
+    Param("EndDateTime", Kind.INTEGER, versions=(V2019,)),
+    Param("BeginTime", Kind.INTEGER, required=True, versions=(V2021,)),
+    Param("EndTime", Kind.INTEGER, versions=(V2021,)),
+    Param("Offset", Kind.INTEGER, required=True),
+    Param("Limit", Kind.INTEGER, required=True),
+    Param("PhoneNumber", Kind.STRING, required=True),
+)
+
 ACTIONS: Mapping[str, tuple[Param, ...]] = {
+    "SendSms": (
+        Param("PhoneNumberSet", Kind.STRING_LIST, required=True),
+        *_app(),
+        Param("TemplateID", Kind.STRING, required=True, versions=(V2019,)),
+        Param("TemplateId", Kind.STRING, required=True, versions=(V2021,)),
+        Param("Sign", Kind.STRING, versions=(V2019,)),
+        Param("SignName", Kind.STRING, versions=(V2021,)),
+        Param("TemplateParamSet", Kind.STRING_LIST),
+        Param("ExtendCode", Kind.DIGITS),
+        Param("SessionContext", Kind.STRING),
+        Param("SenderId", Kind.STRING),
+    ),
+    "PullSmsSendStatus": (*_app(), Param("Limit", Kind.INTEGER, required=True)),
+    "PullSmsReplyStatus": (*_app(), Param("Limit", Kind.INTEGER, required=True)),
+    "PullSmsSendStatusByPhoneNumber": _BY_PHONE,
+    "PullSmsReplyStatusByPhoneNumber": _BY_PHONE,
     "AddSmsSign": _SUBMISSION,
     "ModifySmsSign": (Param("SignId", Kind.INTEGER, required=True), *_SUBMISSION),
     "DeleteSmsSign": (Param("SignId", Kind.INTEGER, required=True),),
@@ -132,7 +174,7 @@ def from_flat(pairs: Mapping[str, str], table: Mapping[str, Param]) -> dict[str,
         flat = _FLAT_KEY.fullmatch(key)
         if flat is not None:
             param = table.get(flat["name"])
-            if param is None or param.kind is not Kind.INTEGER_LIST:
+            if param is None or param.kind not in LISTS:
                 raise TencentError("UnknownParameter", key)
             # Length first: int() of thousands of digits is refused (and slow).
             if len(flat["index"].lstrip("0")) > 5 or int(flat["index"]) > 10_000:
@@ -142,14 +184,17 @@ def from_flat(pairs: Mapping[str, str], table: Mapping[str, Param]) -> dict[str,
         param = table.get(key)
         if param is None:
             raise TencentError("UnknownParameter", key)
-        if param.kind is Kind.INTEGER_LIST:
+        if param.kind in LISTS:
             raise TencentError("InvalidParameter", f"{key} must be sent as {key}.0, {key}.1, …")
         values[key] = _coerce(param, raw)
     for name, items in lists.items():
         indexes = sorted(items)
         if indexes != list(range(len(indexes))):
             raise TencentError("InvalidParameter", f"{name} indexes must be 0, 1, 2, …")
-        values[name] = [_integer(name, items[i]) for i in indexes]
+        if table[name].kind is Kind.STRING_LIST:
+            values[name] = [items[i] for i in indexes]
+        else:
+            values[name] = [_integer(name, items[i]) for i in indexes]
     return _require(values, table)
 
 
@@ -172,6 +217,16 @@ def _coerce(param: Param, raw: Any) -> Any:
             if not isinstance(raw, list):
                 raise TencentError("InvalidParameter", f"{param.name} must be an Array of Integer")
             return [_integer(param.name, item) for item in raw]
+        case Kind.STRING_LIST:
+            if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+                raise TencentError("InvalidParameter", f"{param.name} must be an Array of String")
+            return list(raw)
+        case Kind.DIGITS:
+            if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+                return str(raw)
+            if not isinstance(raw, str):
+                raise TencentError("InvalidParameter", f"{param.name} must be a String")
+            return raw
 
 
 def _integer(name: str, raw: Any) -> int:

@@ -29,7 +29,7 @@ from smssign.dialects.protocol import (
     WireProtocol,
 )
 from smssign.dialects.tencent_v3 import auth, params
-from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS
+from smssign.dialects.tencent_v3.actions import DIALECT, HANDLERS, REVIEW_ACTIONS
 from smssign.dialects.tencent_v3.errors import TencentError, from_core
 from smssign.dialects.tencent_v3.provider import CREDENTIAL, REGIONS
 from smssign.web.transport import read_body
@@ -264,6 +264,7 @@ PROTOCOL: WireProtocol[Incoming, TencentError] = WireProtocol(
         internal=lambda: TencentError("InternalError"),
         rate_limited=lambda: TencentError("RequestLimitExceeded"),
     ),
-    # Tencent refuses every sign and template action to individually certified accounts.
-    enterprise_actions=frozenset(HANDLERS),
+    # Tencent refuses every sign and template action to individually certified accounts;
+    # they may send (but not marketing messages: a per-number code of SendSms).
+    enterprise_actions=REVIEW_ACTIONS,
 )

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("reported_at", sa.Float(), nullable=True),
         sa.Column("due_at", sa.Float(), nullable=True),
         sa.Column("pulled_at", sa.Float(), nullable=True),
+        sa.Column("callback_url", sa.Text(), nullable=True),
     )
     op.create_index("messages_mobile", "messages", ["mobile", "id"])
     op.create_index("messages_provider_id", "messages", ["provider_message_id"])

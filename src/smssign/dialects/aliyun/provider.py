@@ -1,0 +1,84 @@
+"""Alibaba Cloud dysmsapi as the rest of smssign sees it: its credential, limits and faces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from smssign.core.model import Credential
+from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
+from smssign.core.rules import HAN_ALNUM, NameRule
+
+CREDENTIAL = "aliyun"
+"""The credential kind's name: the database value and the `accounts create --json` key."""
+
+NAME = NameRule(2, 12, HAN_ALNUM, "Chinese characters, letters and digits")
+"""SignName: 2 to 12 characters, no spaces, punctuation or brackets."""
+
+
+def _demo(credential: Credential, account_id: int) -> Sequence[str]:
+    return [
+        f"  AccessKeyId:     {credential.key_id}",
+        f"  AccessKeySecret: {credential.secret}",
+    ]
+
+
+def _walkthrough(demo: Walkthrough) -> Sequence[str]:
+    """A Python one-liner with the Tea client that reads the demo signature's list."""
+    c = demo.credential
+    endpoint = demo.endpoint.split("://", 1)[-1]
+    script = (
+        "from alibabacloud_dysmsapi20170525.client import Client; "
+        "from alibabacloud_dysmsapi20170525.models import QuerySmsSignListRequest as R; "
+        "from alibabacloud_tea_openapi.models import Config; "
+        f"print(Client(Config(access_key_id='{c.key_id}', access_key_secret='{c.secret}', "
+        f"endpoint='{endpoint}', protocol='http')).query_sms_sign_list(R()).body)"
+    )
+    return [
+        "list the signatures with alibabacloud_dysmsapi20170525:",
+        f'  python -c "{script}"',
+    ]
+
+
+PROVIDER = Provider(
+    name="aliyun",
+    title="Alibaba Cloud dysmsapi 2017-05-25",
+    title_zh="阿里云短信服务 dysmsapi 2017-05-25",
+    vendor="Alibaba Cloud",
+    vendor_zh="阿里云",
+    credentials=(
+        CredentialKind(
+            name=CREDENTIAL,
+            key_field="access_key_id",
+            secret_field="access_key_secret",
+            key_label="AccessKeyId",
+            secret_label="AccessKeySecret",
+            # LTAI and 20 hex digits, 24 characters like a real AccessKeyId; a 30-character secret.
+            issue=RandomKey("LTAI", nbytes=10),
+            at_rest=AtRest.SEALED,
+            display="Alibaba Cloud",
+            demo=_demo,
+            secret_bytes=15,
+        ),
+    ),
+    # Alibaba's per-account quotas where it publishes one (QuerySmsSignList and the
+    # template list actions have none published: the same as their siblings).
+    rate_limits={
+        "AddSmsSign": "1/second",
+        "ModifySmsSign": "1000/second",
+        "QuerySmsSign": "5000/second",
+        "DeleteSmsSign": "1000/second",
+        "QuerySmsSignList": "1000/second",
+        "CreateSmsSign": "500/second",
+        "UpdateSmsSign": "100/second",
+        "GetSmsSign": "150/second",
+        "ModifySmsTemplate": "1000/second",
+        "UpdateSmsTemplate": "1000/second",
+    },
+    name_rules={"mainland": NAME},
+    hosts=("dysmsapi.aliyuncs.com",),
+    # The regional and proxy endpoints the SDKs' endpoint map lists.
+    host_patterns=(r"dysmsapi(-[a-z]+)?(\.[a-z0-9-]+)?\.aliyuncs\.com",),
+    walkthrough=_walkthrough,
+    # aliyun-python-sdk-core sends through its own copy of requests.
+    requests_copies=("aliyunsdkcore.vendored.requests",),
+)
