@@ -170,6 +170,23 @@ def test_template_and_signature_refusals(server: Server, ready: Ready) -> None:
     assert messages(server, account_id=str(ready.account_id)) == []
 
 
+def test_parameter_value_rules(server: Server, ready: Ready) -> None:
+    too_long = single(ready, "13800138021", ready.notice, ["一二三四五六七八九十壹贰叁"])
+    assert too_long["result"] == 1036, too_long
+    assert single(ready, "13800138021", ready.notice, ["一二三四五六七八九十壹贰"])["result"] == 0
+    assert single(ready, "13800138022", ready.code, ["12a4", "5"])["result"] == 1038
+    assert single(ready, "13800138022", ready.code, ["1234567", "5"])["result"] == 1038
+    assert single(ready, "13800138023", ready.notice, ["x.cn"])["result"] == 1048
+
+
+def test_individual_accounts_send_no_marketing(server: Server, ready: Ready) -> None:
+    sale = template(server, ready.account_id, "双十一全场五折{1}", kind=TemplateType.MARKETING)
+    server.set_account(ready.account_id, individual=True)
+    refused = single(ready, "13800138024", sale, ["起"])
+    assert refused["result"] == 1032 and refused["errmsg"].startswith("个人用户")
+    assert single(ready, "13800138024", ready.code, ["1", "2"])["result"] == 0
+
+
 def test_number_refusals_and_balance(server: Server, ready: Ready) -> None:
     assert single(ready, "1380013", ready.code, ["1", "2"])["result"] == 1016
     assert single(ready, "13900000009", ready.code, ["1", "2"])["result"] == 1015

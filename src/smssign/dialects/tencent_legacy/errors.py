@@ -35,8 +35,12 @@ LIMIT_30S = 1023
 LIMIT_1H = 1024
 LIMIT_DAY = 1025
 NO_BALANCE = 1031
+PERSONAL_MARKETING = 1032
 MIXED_NUMBERS = 1034
+LONG_PARAMETER = 1036
+BAD_CODE = 1038
 TOO_MANY_NUMBERS = 1046
+URL_PARAMETER = 1048
 
 MESSAGES: dict[int, str] = {
     BAD_SIG: "sig校验失败",
@@ -61,6 +65,10 @@ MESSAGES: dict[int, str] = {
     LIMIT_1H: "单个手机号1小时内下发短信条数超过设定的上限",
     LIMIT_DAY: "单个手机号日下发短信条数超过设定的上限",
     NO_BALANCE: "套餐包余量不足",
+    PERSONAL_MARKETING: "个人用户没有发营销短信的权限",
+    LONG_PARAMETER: "模板变量内容长度超过12个字符",
+    BAD_CODE: "验证码模板参数格式错误，验证码类模板变量只能是0-6位数字",
+    URL_PARAMETER: "模板变量中不允许包含URL",
     MIXED_NUMBERS: "群发请求里既有国内手机号也有国际手机号",
     TOO_MANY_NUMBERS: "单次提交的手机号个数超过200个",
 }

@@ -25,6 +25,7 @@ from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_legacy.actions import CHINA, DIALECT
 from smssign.dialects.tencent_legacy.errors import BAD_MOBILE, LegacyError
 from smssign.dialects.tencent_legacy.send_errors import (
+    PARAMETER_RULES,
     refusal_code,
     refusal_text,
     refused,
@@ -92,6 +93,7 @@ async def _send(
                 params=params,
                 provider_ids=lambda _position: new_sid(),
                 most_numbers=most,
+                parameter_rules=PARAMETER_RULES,
                 session=ext,
                 extend=values["extend"],
             ),
