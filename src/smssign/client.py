@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -39,9 +39,11 @@ NORMAL, MARKETING = 0, 1
 """Values of `TemplateStatus.type`."""
 
 
-def calculate_sig(appkey: str, random: str, time: int) -> str:
-    """`sig` = lowercase hex sha256 of `appkey=APPKEY&random=RANDOM&time=TIME`."""
-    return hashlib.sha256(f"appkey={appkey}&random={random}&time={time}".encode()).hexdigest()
+def calculate_sig(appkey: str, random: str, time: int, numbers: str = "") -> str:
+    """`sig` = lowercase hex sha256 of `appkey=APPKEY&random=RANDOM&time=TIME`; the sending
+    calls append their numbers (`&mobile=13800138000,13800138001` or `&tel=+1…`)."""
+    text = f"appkey={appkey}&random={random}&time={time}{numbers}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def random_digits() -> str:
@@ -148,7 +150,7 @@ class LegacySignClient:
         self._random = random
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
 
-    def __enter__(self) -> LegacySignClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -259,11 +261,12 @@ class LegacySignClient:
 
     # --- the envelope -------------------------------------------------------------------
 
-    def call(self, action: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """POST one action with `sig` and `time` added; the reply object when `result` is 0."""
+    def call(self, action: str, fields: dict[str, Any], numbers: str = "") -> dict[str, Any]:
+        """POST one action with `sig` (over `numbers` too) and `time` added; the reply
+        object when `result` is 0."""
         random = self._random()
         now = int(self._clock())
-        body = {"sig": calculate_sig(self.appkey, random, now), "time": now, **fields}
+        body = {"sig": calculate_sig(self.appkey, random, now, numbers), "time": now, **fields}
         response = self._http.post(
             f"{self.prefix}/{action}",
             params={"sdkappid": str(self.sdkappid), "random": random},
@@ -335,4 +338,196 @@ def _template_record(data: dict[str, Any]) -> TemplateRecord:
         type=int(data.get("type", NORMAL)),
         international=bool(data.get("international", 0)),
         reply=str(data.get("reply", "")),
+    )
+
+
+# --- sending and pulling -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One number's result: `result` 0 and a `sid` when accepted, else the refusal code."""
+
+    result: int
+    errmsg: str
+    mobile: str
+    nationcode: str
+    fee: int
+    sid: str
+    ext: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """A delivery report as `pullstatus` type 0 answers it."""
+
+    sid: str
+    nationcode: str
+    mobile: str
+    report_status: str
+    """SUCCESS or FAIL."""
+    errmsg: str
+    """DELIVRD, or the receipt code of a failure."""
+    description: str
+    user_receive_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRecord:
+    """A handset's reply as `pullstatus` type 1 answers it (`time` in Unix seconds)."""
+
+    nationcode: str
+    mobile: str
+    text: str
+    sign: str
+    time: int
+    extend: str
+
+
+class LegacySmsClient(LegacySignClient):
+    """The sign calls, and sendsms, sendisms, sendmultisms2, pullstatus and pullstatus4mobile.
+
+    Template sends take `tpl_id` and `params`; `send_text` sends free text that must match
+    an approved template (`【sign】` in front chooses the signature). A single send whose
+    number is refused raises LegacySmsError; `send_many` returns every number's `Sent`.
+    """
+
+    def send(
+        self,
+        mobile: str,
+        tpl_id: int,
+        params: Sequence[str] = (),
+        *,
+        nationcode: str = "86",
+        sign: str = "",
+        ext: str = "",
+        extend: str = "",
+    ) -> Sent:
+        fields: dict[str, Any] = {"tel": {"nationcode": nationcode, "mobile": mobile}}
+        fields["sign"] = sign
+        fields |= {"tpl_id": tpl_id, "params": list(params), "ext": ext, "extend": extend}
+        reply = self.call("sendsms", fields, f"&mobile={mobile}")
+        return _sent(reply, mobile, nationcode, str(reply.get("ext", "")))
+
+    def send_text(
+        self,
+        mobile: str,
+        msg: str,
+        *,
+        marketing: bool = False,
+        nationcode: str = "86",
+        ext: str = "",
+        extend: str = "",
+    ) -> Sent:
+        fields: dict[str, Any] = {"tel": {"nationcode": nationcode, "mobile": mobile}}
+        fields["msg"] = msg
+        fields |= {"type": int(marketing), "ext": ext, "extend": extend}
+        reply = self.call("sendsms", fields, f"&mobile={mobile}")
+        return _sent(reply, mobile, nationcode, str(reply.get("ext", "")))
+
+    def send_international(
+        self,
+        tel: str,
+        tpl_id: int,
+        params: Sequence[str] = (),
+        *,
+        sign: str = "",
+        ext: str = "",
+        extend: str = "",
+    ) -> Sent:
+        """`sendisms` to an E.164 number (`+15005550100`); `Sent.mobile` is `tel` as given."""
+        fields: dict[str, Any] = {"tel": tel, "sign": sign, "tpl_id": tpl_id}
+        fields["params"] = list(params)
+        fields |= {"ext": ext, "extend": extend}
+        reply = self.call("sendisms", fields, f"&tel={tel}")
+        return _sent(reply, tel, str(reply.get("nationcode", "")), str(reply.get("ext", "")))
+
+    def send_many(
+        self,
+        mobiles: Sequence[str],
+        tpl_id: int,
+        params: Sequence[str] = (),
+        *,
+        nationcode: str = "86",
+        sign: str = "",
+        ext: str = "",
+        extend: str = "",
+    ) -> list[Sent]:
+        """`sendmultisms2` (up to 200 numbers): one `Sent` per number, in order."""
+        tels = [{"nationcode": nationcode, "mobile": m} for m in mobiles]
+        fields: dict[str, Any] = {"tel": tels, "sign": sign, "tpl_id": tpl_id}
+        fields["params"] = list(params)
+        fields |= {"ext": ext, "extend": extend}
+        reply = self.call("sendmultisms2", fields, "&mobile=" + ",".join(mobiles))
+        echo = str(reply.get("ext", ""))
+        return [_sent(entry, "", "", echo) for entry in reply.get("detail", [])]
+
+    def pull_reports(self, most: int = 100) -> list[StatusReport]:
+        """Status reports not pulled before (each once)."""
+        reply = self.call("pullstatus", {"type": 0, "max": most})
+        return [_report(item) for item in reply.get("data", [])]
+
+    def pull_replies(self, most: int = 100) -> list[ReplyRecord]:
+        reply = self.call("pullstatus", {"type": 1, "max": most})
+        return [_reply(item) for item in reply.get("data", [])]
+
+    def pull_reports_for(
+        self, mobile: str, begin: int, end: int, *, nationcode: str = "86", most: int = 100
+    ) -> list[StatusReport]:
+        """Reports of messages to one number sent between `begin` and `end` (Unix s)."""
+        reply = self.call("pullstatus4mobile", _by_number(0, mobile, nationcode, begin, end, most))
+        return [_report(item) for item in reply.get("data", [])]
+
+    def pull_replies_for(
+        self, mobile: str, begin: int, end: int, *, nationcode: str = "86", most: int = 100
+    ) -> list[ReplyRecord]:
+        reply = self.call("pullstatus4mobile", _by_number(1, mobile, nationcode, begin, end, most))
+        return [_reply(item) for item in reply.get("data", [])]
+
+
+def _by_number(
+    kind: int, mobile: str, nationcode: str, begin: int, end: int, most: int
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "max": most,
+        "begin_time": begin,
+        "end_time": end,
+        "nationcode": nationcode,
+        "mobile": mobile,
+    }
+
+
+def _sent(data: dict[str, Any], mobile: str, nationcode: str, ext: str) -> Sent:
+    return Sent(
+        result=int(data.get("result", 0)),
+        errmsg=str(data.get("errmsg", "")),
+        mobile=str(data.get("mobile", mobile)),
+        nationcode=str(data.get("nationcode", nationcode)),
+        fee=int(data.get("fee", 0)),
+        sid=str(data.get("sid", "")),
+        ext=ext,
+    )
+
+
+def _report(data: dict[str, Any]) -> StatusReport:
+    return StatusReport(
+        sid=str(data["sid"]),
+        nationcode=str(data.get("nationcode", "")),
+        mobile=str(data["mobile"]),
+        report_status=str(data["report_status"]),
+        errmsg=str(data.get("errmsg", "")),
+        description=str(data.get("description", "")),
+        user_receive_time=str(data.get("user_receive_time", "")),
+    )
+
+
+def _reply(data: dict[str, Any]) -> ReplyRecord:
+    return ReplyRecord(
+        nationcode=str(data.get("nationcode", "")),
+        mobile=str(data["mobile"]),
+        text=str(data["text"]),
+        sign=str(data.get("sign", "")),
+        time=int(data.get("time", 0)),
+        extend=str(data.get("extend", "")),
     )

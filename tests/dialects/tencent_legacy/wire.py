@@ -18,8 +18,24 @@ import httpx
 from tests.conftest import Server
 
 
-def sig(appkey: str, rand: str, now: int) -> str:
-    return hashlib.sha256(f"appkey={appkey}&random={rand}&time={now}".encode()).hexdigest()
+def sig(appkey: str, rand: str, now: int, numbers: str = "") -> str:
+    text = f"appkey={appkey}&random={rand}&time={now}{numbers}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def numbers_part(action: str, fields: dict[str, Any]) -> str:
+    """What the sending actions sign after `time` (spec §2), as qcloudsms_py builds it:
+    each mobile as `str()` of what the caller passed, joined by commas."""
+    tel = fields.get("tel")
+    if action == "sendisms":
+        return f"&tel={tel}"
+    if action == "sendsms" and isinstance(tel, dict):
+        return f"&mobile={tel.get('mobile')}"
+    if action == "sendmultisms2" and isinstance(tel, list) and tel:
+        return "&mobile=" + ",".join(
+            str(item.get("mobile")) if isinstance(item, dict) else "" for item in tel
+        )
+    return ""
 
 
 @dataclass
@@ -48,9 +64,11 @@ class Legacy:
         self.appkey = account["legacy"]["appkey"]
         self.prefix = prefix
 
-    def body(self, fields: dict[str, Any], *, now: int | None = None, rand: str = "") -> bytes:
+    def body(
+        self, fields: dict[str, Any], *, now: int | None = None, rand: str = "", numbers: str = ""
+    ) -> bytes:
         now = int(time.time()) if now is None else now
-        signed = {"sig": sig(self.appkey, rand, now), "time": now, **fields}
+        signed = {"sig": sig(self.appkey, rand, now, numbers), "time": now, **fields}
         return json.dumps(signed).encode()
 
     def post(
@@ -61,11 +79,14 @@ class Legacy:
         now: int | None = None,
         rand: str | None = None,
         headers: dict[str, str] | None = None,
+        numbers: str | None = None,
     ) -> Reply:
+        """`numbers` is the signed numbers part; by default the one the fields call for."""
         rand = rand or str(random.randint(100000, 999999))
+        part = numbers_part(action, fields) if numbers is None else numbers
         return self.raw(
             f"/{self.prefix}/tlssmssvr/{action}?sdkappid={self.sdkappid}&random={rand}",
-            self.body(fields, now=now, rand=rand),
+            self.body(fields, now=now, rand=rand, numbers=part),
             headers=headers,
         )
 

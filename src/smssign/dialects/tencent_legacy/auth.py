@@ -19,9 +19,10 @@ MAX_SKEW = 600
 _NUMERIC = re.compile(r"-?[0-9]{1,19}")
 
 
-def sig(appkey: str, random: str, time: int) -> str:
-    """Lowercase hex sha256 of `appkey=APPKEY&random=RANDOM&time=TIME`."""
-    text = f"appkey={appkey}&random={random}&time={time}"
+def sig(appkey: str, random: str, time: int, numbers: str = "") -> str:
+    """Lowercase hex sha256 of `appkey=APPKEY&random=RANDOM&time=TIME`, followed by the
+    sending actions' numbers part (`&mobile=…` or `&tel=…`, see send_params.py)."""
+    text = f"appkey={appkey}&random={random}&time={time}{numbers}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -41,9 +42,10 @@ def check_skew(time: int, now: float) -> None:
         raise LegacyError(BAD_TIME)
 
 
-def verify(presented: str, *, appkey: str, random: str, time: int) -> None:
-    """Raise 1001 unless `presented` is the sig of (appkey, random, time), in any letter case."""
-    expected = sig(appkey, random, time)
+def verify(presented: str, *, appkey: str, random: str, time: int, numbers: str = "") -> None:
+    """Raise 1001 unless `presented` is the sig of (appkey, random, time[, numbers]), in any
+    letter case."""
+    expected = sig(appkey, random, time, numbers)
     # compare_digest on str refuses non-ASCII text; compare the UTF-8 bytes instead.
     given = presented.strip().lower().encode("utf-8", "replace")
     if not hmac.compare_digest(expected.encode(), given):

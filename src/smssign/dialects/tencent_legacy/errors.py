@@ -7,6 +7,8 @@ spec's suggestion (§6): 1004 for malformed requests, 1012 for a bad signature t
 
 from __future__ import annotations
 
+from typing import Any
+
 from smssign.core import errors as core
 
 BAD_SIG = 1001
@@ -24,6 +26,22 @@ BAD_TIME = 1021
 NOT_SUPPORTED = 1030
 ARREARS = 1033
 
+# Sending (spec §6); send_errors.py maps the core's refusals onto them.
+TEMPLATE_MISMATCH = 1014
+BLACKLISTED = 1015
+BAD_MOBILE = 1016
+CONTENT_TOO_LONG = 1017
+LIMIT_30S = 1023
+LIMIT_1H = 1024
+LIMIT_DAY = 1025
+NO_BALANCE = 1031
+PERSONAL_MARKETING = 1032
+MIXED_NUMBERS = 1034
+LONG_PARAMETER = 1036
+BAD_CODE = 1038
+TOO_MANY_NUMBERS = 1046
+URL_PARAMETER = 1048
+
 MESSAGES: dict[int, str] = {
     BAD_SIG: "sig校验失败",
     MISSING_SIG: "sig字段没有或者为空",
@@ -39,15 +57,33 @@ MESSAGES: dict[int, str] = {
     BAD_TIME: "请求的时间与服务器时间相差超过10分钟",
     NOT_SUPPORTED: "不支持该请求",
     ARREARS: "欠费被停止服务",
+    TEMPLATE_MISMATCH: "模版未审批或内容不匹配",
+    BLACKLISTED: "手机号在黑名单库中，通常是用户退订或者命中运营商黑名单导致的",
+    BAD_MOBILE: "手机号格式错误",
+    CONTENT_TOO_LONG: "请求的短信内容太长",
+    LIMIT_30S: "单个手机号30秒内下发短信条数超过设定的上限",
+    LIMIT_1H: "单个手机号1小时内下发短信条数超过设定的上限",
+    LIMIT_DAY: "单个手机号日下发短信条数超过设定的上限",
+    NO_BALANCE: "套餐包余量不足",
+    PERSONAL_MARKETING: "个人用户没有发营销短信的权限",
+    LONG_PARAMETER: "模板变量内容长度超过12个字符",
+    BAD_CODE: "验证码模板参数格式错误，验证码类模板变量只能是0-6位数字",
+    URL_PARAMETER: "模板变量中不允许包含URL",
+    MIXED_NUMBERS: "群发请求里既有国内手机号也有国际手机号",
+    TOO_MANY_NUMBERS: "单次提交的手机号个数超过200个",
 }
 
 
 class LegacyError(Exception):
-    """An error reply: `result` and the `errmsg`/`msg` text."""
+    """An error reply: `result` and the `errmsg`/`msg` text, and any members the action's
+    error replies carry too (a send's `ext` echo)."""
 
-    def __init__(self, result: int, detail: str | None = None) -> None:
+    def __init__(
+        self, result: int, detail: str | None = None, *, payload: dict[str, Any] | None = None
+    ) -> None:
         base = MESSAGES.get(result, MESSAGES[OTHER])
         self.result = result
+        self.payload: dict[str, Any] = payload or {}
         if detail is None:
             self.errmsg = base
         elif result == OTHER:

@@ -32,7 +32,7 @@ from smssign.dialects.protocol import (
     Replies,
     WireProtocol,
 )
-from smssign.dialects.tencent_legacy import auth, params
+from smssign.dialects.tencent_legacy import auth, params, send_params
 from smssign.dialects.tencent_legacy.actions import DIALECT, HANDLERS, REQUIRES_ENTERPRISE
 from smssign.dialects.tencent_legacy.errors import (
     BAD_REQUEST,
@@ -47,11 +47,14 @@ from smssign.dialects.tencent_legacy.errors import (
     from_core,
 )
 from smssign.dialects.tencent_legacy.provider import CREDENTIAL
+from smssign.dialects.tencent_legacy.send_actions import SEND_HANDLERS
 from smssign.web.transport import read_body
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Room for a 5 MB picture in base64 (about 7 MB of text) and the rest of the body."""
 MEDIA_TYPE = "application/json; charset=utf-8"
+
+ALL_HANDLERS = {**HANDLERS, **SEND_HANDLERS}
 
 _SDKAPPID = re.compile(r"[0-9]{1,19}")
 
@@ -68,7 +71,7 @@ class Incoming:
 async def read(context: Context) -> Incoming:
     request = context.request
     action = request.path_params.get("action", "")
-    if action not in HANDLERS:
+    if action not in ALL_HANDLERS:
         raise LegacyError(NO_SUCH_API, request.url.path)
     context.action = action
     if request.method != "POST":
@@ -139,8 +142,14 @@ def timestamp(exchange: Exchange[Incoming], now: float) -> int:
 def signature(exchange: Exchange[Incoming], secret: str) -> None:
     assert exchange.timestamp is not None
     incoming = exchange.incoming
+    # The sending actions also sign the numbers they send to.
+    numbers = send_params.signed_numbers(exchange.context.action, incoming.body)
     auth.verify(
-        _presented(incoming), appkey=secret, random=incoming.random, time=exchange.timestamp
+        _presented(incoming),
+        appkey=secret,
+        random=incoming.random,
+        time=exchange.timestamp,
+        numbers=numbers,
     )
 
 
@@ -157,7 +166,10 @@ def replay(exchange: Exchange[Incoming]) -> Replay:
 
 
 def parameters(exchange: Exchange[Incoming]) -> dict[str, Any]:
-    return params.parse(exchange.incoming.body, exchange.context.action)
+    action = exchange.context.action
+    if action in SEND_HANDLERS:
+        return send_params.parse(exchange.incoming.body, action)
+    return params.parse(exchange.incoming.body, action)
 
 
 # --- replies --------------------------------------------------------------------------
@@ -194,10 +206,10 @@ PROTOCOL: WireProtocol[Incoming, LegacyError] = WireProtocol(
         Guard.PARAMETERS,
     ),
     parameters=parameters,
-    handlers=HANDLERS,
+    handlers=ALL_HANDLERS,
     replies=Replies(
         success=lambda context, payload: _reply(0, "OK", payload),
-        failure=lambda context, error: _reply(error.result, error.errmsg),
+        failure=lambda context, error: _reply(error.result, error.errmsg, error.payload),
     ),
     errors=Errors(
         type=LegacyError,
