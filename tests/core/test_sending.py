@@ -379,3 +379,32 @@ def test_free_text_is_matched_to_an_approved_template(
             await sending.match_text(account, "【别人】您的验证码是8888，10分钟内有效。")
 
     loop.run_until_complete(scenario())
+
+
+def test_a_request_s_own_report_url_is_kept_on_each_message_and_its_events(
+    runtime: Runtime, sending: SendService, loop: asyncio.AbstractEventLoop
+) -> None:
+    async def scenario() -> None:
+        account, template_id = await ready_account(runtime)
+        own = request(template_id, "13800138000", report_url="http://receiver/own")
+        (message,) = (await sending.send(account, own)).accepted
+        (plain,) = (await sending.send(account, request(template_id, "13800138001"))).accepted
+        assert (message.report_url, plain.report_url) == ("http://receiver/own", "")
+        assert (await sending.deliver_due()) == 2
+        page, _ = await sending.messages(MessageFilter(account_id=account.id))
+        assert {m.mobile: m.report_url for m in page} == {
+            "+8613800138000": "http://receiver/own",
+            "+8613800138001": "",
+        }
+        events = await runtime.repository.events(account.id)
+        urls = [
+            (e.type, e.payload["message"]["report_url"])
+            for e in events
+            if e.type.value.startswith("message") and e.payload["message"]["id"] == message.id
+        ]
+        assert urls == [
+            (EventType.MESSAGE_ACCEPTED, "http://receiver/own"),
+            (EventType.MESSAGE_DELIVERED, "http://receiver/own"),
+        ]
+
+    loop.run_until_complete(scenario())

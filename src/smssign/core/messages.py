@@ -69,6 +69,9 @@ class Message:
     """When simulated delivery decides it; None once decided, or never (a held number)."""
     pulled_at: float | None = None
     """When its status report was pulled from a dialect's report queue."""
+    report_url: str = ""
+    """Where this message's status report is pushed instead of the account's status URL
+    (a per-request callback URL); "" for the account's."""
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-ready data for events: everything a status report in any format needs."""
@@ -90,6 +93,7 @@ class Message:
             "error_code": self.error_code,
             "created_at": self.created_at,
             "reported_at": self.reported_at,
+            "report_url": self.report_url,
         }
 
 

@@ -285,6 +285,7 @@ class NewMessage:
     extend: str
     created_at: float
     due_at: float | None
+    report_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

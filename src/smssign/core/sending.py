@@ -58,7 +58,9 @@ class SendRequest:
     (None or "" sends an international template without one). `provider_ids(position)`
     makes the provider message id of the accepted number at that position of the request
     (a SerialNo, a sid; equal ids for one request are allowed). `most_numbers` and
-    `mixed_scope` are the dialect's per-request limits.
+    `mixed_scope` are the dialect's per-request limits. `report_url`, when not "", is
+    where the status reports of this request's messages go instead of the account's
+    status URL.
     """
 
     dialect: str
@@ -72,6 +74,7 @@ class SendRequest:
     session: str = ""
     extend: str = ""
     default_country: str = numbers.MAINLAND_CODE
+    report_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +254,7 @@ class SendService:
                         extend=request.extend,
                         created_at=now,
                         due_at=now + self.delivery_delay,
+                        report_url=request.report_url,
                     )
                 )
                 results.append(NumberResult(position, mobile.e164, mobile.iso_code, None, None))

@@ -57,6 +57,7 @@ def message_of(row: Row[Any]) -> Message:
         reported_at=m["reported_at"],
         due_at=m["due_at"],
         pulled_at=m["pulled_at"],
+        report_url=m["report_url"],
     )
 
 
@@ -174,6 +175,7 @@ class MessageWrites:
                 "reported_at": None,
                 "due_at": n.due_at,
                 "pulled_at": None,
+                "report_url": n.report_url,
             }
             for n in new
         ]

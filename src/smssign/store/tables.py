@@ -318,6 +318,8 @@ messages = Table(
     Column("due_at", Float, nullable=True),
     # When a dialect's status-report queue handed the report out (each is pulled once).
     Column("pulled_at", Float, nullable=True),
+    # A request's own status-report URL (migration 0007); "" for the account's.
+    Column("report_url", Text, nullable=False, server_default=text("''")),
     Index("messages_mobile", "mobile", "id"),
     Index("messages_provider_id", "provider_message_id"),
     Index("messages_account", "account_id", "created_at"),
