@@ -41,9 +41,15 @@ class Sender:
                 YC.YP_SIGN_HOST: url}  # fmt: skip
         return YunpianClient(self.apikey, conf=conf)
 
-    def set_sending(self, **changes: Any) -> None:
-        """`balance=` parts and/or `frequency=` {limit name: count} for this account."""
-        self.server.run(lambda rt: rt.repository.change_sending(self.account_id, **changes))
+    def set_sending(
+        self, *, balance: int | None = None, frequency: dict[str, int] | None = None
+    ) -> None:
+        """The balance in parts and/or frequency-limit counts by name, for this account."""
+        self.server.run(
+            lambda rt: rt.repository.change_sending(
+                self.account_id, balance=balance, frequency=frequency
+            )
+        )
 
     def messages(self) -> list[Any]:
         async def read(rt: Any) -> list[Any]:

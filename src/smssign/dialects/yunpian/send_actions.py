@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -307,9 +307,14 @@ def reply_item(reply: Reply, apikey: str) -> dict[str, Any]:
         "extend": reply.extend,
         "base_extend": "",
     }
-    signed = ",".join([*(str(item[key]) for key in sorted(item)), apikey])
-    item["_sign"] = hashlib.md5(signed.encode(), usedforsecurity=False).hexdigest()
+    item["_sign"] = reply_sign(item, apikey)
     return item
+
+
+def reply_sign(item: Mapping[str, Any], apikey: str) -> str:
+    """Yunpian's reply `_sign` over every other member of `item`."""
+    values = [str(item[key]) for key in sorted(item) if key != "_sign"]
+    return hashlib.md5(",".join([*values, apikey]).encode(), usedforsecurity=False).hexdigest()
 
 
 async def pull_status(call: Call, values: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ LONGEST_URL = 2000
 DEFAULT_PAGE_SIZE = 20
 MOST_PAGE_SIZE = 100
 
+_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 _EXTEND = re.compile(r"[0-9]{1,20}")
 _URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -170,13 +171,14 @@ def _coerce(param: Param, raw: FormValue) -> Any:
 
 def mobiles(raw: str) -> list[str]:
     """The numbers of a `mobile` value, as written. An unencoded `+` has become a space
-    by now; a number cannot start with a space, so a leading one was a `+`."""
+    by now: a number after a space is international, unless it is a mainland number (a
+    list written `a, b`)."""
     if len(raw) > MOST_MOBILES * 24:
         raise YunpianError(BAD_FORMAT, f"参数 mobile 最多 {MOST_MOBILES} 个号码")
     found: list[str] = []
     for piece in raw.split(","):
         stripped = piece.strip()
-        if piece[:1] == " " and stripped[:1].isdigit():
+        if piece[:1] == " " and stripped.isdigit() and not _MAINLAND.fullmatch(stripped):
             stripped = "+" + stripped
         found.append(stripped)
     return found
