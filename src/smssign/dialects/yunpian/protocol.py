@@ -1,13 +1,15 @@
-"""Yunpian v2 as the gateway serves it: `/v2/sign/<action>.json`, the two envelopes.
+"""Yunpian v2 as the gateway serves it: `/v2/sign/*`, `/v2/sms/*`, `/v2/user/get.json`.
 
 Order: path, method (11), body size (2), UTF-8 and field count (14, 2), `apikey` (1, -1),
 the rest of the form (14, 2), account policy (3 arrears, -3 IP), rate limit (-5),
 parameters (1, 2), business rules. The apikey is found and checked before the form is
 percent-decoded, so an unknown caller never costs the decoding of a 16 MB body.
 
-Success is HTTP 200 with `code` 0; every error is HTTP 400 with `http_status_code`,
-`code`, `msg` and `detail`. Replies always say `application/json;charset=utf-8`: without
-a charset `requests` would decode Chinese text as ISO-8859-1.
+Success is HTTP 200: `code` 0 for the sign actions and single sends, otherwise the bare
+object or array Yunpian answers (send_actions.body); every error is HTTP 400 with
+`http_status_code`, `code`, `msg` and `detail`. Replies always say
+`application/json;charset=utf-8`: without a charset `requests` would decode Chinese text
+as ISO-8859-1.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from smssign.dialects.protocol import (
     Replies,
     WireProtocol,
 )
-from smssign.dialects.yunpian import auth, form, params
+from smssign.dialects.yunpian import auth, form, params, send_actions, send_params
 from smssign.dialects.yunpian.actions import DIALECT, ENTERPRISE_ACTIONS, HANDLERS
 from smssign.dialects.yunpian.errors import (
     BAD_FORMAT,
@@ -53,6 +55,7 @@ INLINE_PARSE_BYTES = 64 * 1024
 MEDIA_TYPE = "application/json;charset=utf-8"
 
 PATHS = {"add.json": "add", "update.json": "update", "get.json": "get"}
+ALL_HANDLERS = {**HANDLERS, **send_actions.SEND_HANDLERS}
 
 
 @dataclass(slots=True)
@@ -72,10 +75,19 @@ async def _off_loop_if_large(size: int, parse: Callable[[], Form]) -> Form:
     return await parse_off_loop(parse)
 
 
+def _action(path: str, name: str) -> str | None:
+    _, _, below = path.partition("/v2/")
+    if below.startswith("sign/"):
+        return PATHS.get(name)
+    return send_actions.ROUTES.get(below)
+
+
 async def read(context: Context) -> Incoming:
     request = context.request
-    table = TEMPLATE_PATHS if request.url.path.startswith("/v2/tpl/") else PATHS
-    action = table.get(request.path_params.get("name", ""))
+    if request.url.path.startswith("/v2/tpl/"):
+        action = TEMPLATE_PATHS.get(request.path_params.get("name", ""))
+    else:
+        action = _action(request.url.path, request.path_params.get("name", ""))
     if action is None:
         raise YunpianError(NOT_PERMITTED, f"接口不存在: {request.url.path}", http_status=404)
     context.action = action
@@ -110,10 +122,13 @@ async def decode_form(exchange: Exchange[Incoming]) -> None:
 
 def parameters(exchange: Exchange[Incoming]) -> dict[str, Any]:
     assert exchange.incoming.items is not None  # decode_form ran
-    return params.parse(exchange.incoming.items, exchange.context.action)
+    action = exchange.context.action
+    if action in send_actions.SEND_HANDLERS:
+        return send_params.parse(exchange.incoming.items, action)
+    return params.parse(exchange.incoming.items, action)
 
 
-def _reply(body: dict[str, Any], status: int = 200) -> Response:
+def _reply(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -121,7 +136,7 @@ def success(context: Context, payload: dict[str, Any]) -> Response:
     if TEMPLATE_REPLY in payload:
         # Template replies have no envelope: the object or array is the whole body.
         return Response(orjson.dumps(payload[TEMPLATE_REPLY]), media_type=MEDIA_TYPE)
-    return _reply({"code": 0, "msg": "OK", **payload})
+    return _reply(send_actions.body(payload))
 
 
 def failure(context: Context, error: YunpianError) -> Response:
@@ -140,7 +155,12 @@ def _from_core(exc: core.SmssignError, context: Context) -> YunpianError:
 
 PROTOCOL: WireProtocol[Incoming, YunpianError] = WireProtocol(
     name=DIALECT,
-    paths=("/v2/sign/{name:path}", "/v2/tpl/{name:path}"),
+    paths=(
+        "/v2/sign/{name:path}",
+        "/v2/tpl/{name:path}",
+        "/v2/sms/{name:path}",
+        "/v2/user/{name:path}",
+    ),
     read=read,
     authenticator=Authenticator(kind=CREDENTIAL, key_id=key_id, unknown_key=auth.unknown_key),
     guards=(
@@ -151,7 +171,7 @@ PROTOCOL: WireProtocol[Incoming, YunpianError] = WireProtocol(
         Guard.PARAMETERS,
     ),
     parameters=parameters,
-    handlers=HANDLERS,
+    handlers=ALL_HANDLERS,
     replies=Replies(
         success=success,
         failure=failure,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smssign.core.model import Credential
+from smssign.core.messages import FrequencyLimit
+from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
 from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
 
@@ -14,6 +15,21 @@ CREDENTIAL = "yunpian"
 NAME = NameRule(
     2, 20, HAN_ALNUM_PUNCT, "Chinese characters, letters, digits and common punctuation"
 )
+
+FREQUENCY_LIMITS = (
+    FrequencyLimit("yunpian.30s", 1, window=30, same_content=True),
+    FrequencyLimit("yunpian.5min", 3, window=300, same_content=True),
+    FrequencyLimit(
+        "yunpian.verification_1h",
+        3,
+        window=3600,
+        template_types=frozenset({TemplateType.VERIFICATION}),
+    ),
+    FrequencyLimit("yunpian.day", 10, window=24 * 3600),
+)
+"""Yunpian's per-number defaults (spec §3.8): the same text once per 30 s (code 8) and
+three times per 5 min (9), three verification codes an hour (22), ten messages a
+rolling 24 h (17). send_errors.FREQUENCY_CODES maps each name to its code."""
 
 
 def _demo(credential: Credential, account_id: int) -> Sequence[str]:
@@ -57,4 +73,5 @@ PROVIDER = Provider(
     },
     name_rules={"mainland": NAME},
     hosts=("sms.yunpian.com", "us.yunpian.com"),
+    frequency_limits=FREQUENCY_LIMITS,
 )
