@@ -33,11 +33,14 @@ def receiver() -> Iterator[Receiver]:
 
 
 def template_events(receiver: Receiver, template_id: int) -> list[dict[str, Any]]:
-    return [
+    """The template's events in the order they happened: concurrent deliveries may arrive
+    in any order, the event ids say which came first."""
+    found = [
         r.json
         for r in receiver.events()
         if r.json["type"].startswith("template.") and r.json["template"]["id"] == template_id
     ]
+    return sorted(found, key=lambda event: event["id"])
 
 
 def test_every_template_event_arrives_signed(server: Server, receiver: Receiver) -> None:

@@ -86,7 +86,7 @@ def test_v3_prefix_is_an_alias(server: Server, account: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/v5/tlssmssvr/add_template",
+        "/v5/tlssmssvr/sendvoice",
         "/v5/tlssmssvr/",
         "/v3/tlssmssvr/nope",
         "/v5/tlssmssvr/get_sign/x",
