@@ -68,6 +68,9 @@ class Settings:
     delivery_delay: float = 0.0
     """`serve --delivery-delay S`: seconds after which simulated delivery decides each
     accepted message (delivered, unless an outcome rule says otherwise)."""
+    message_retention_days: float = 30.0
+    """`serve --message-retention-days N`: messages, replies and their events and webhook
+    deliveries older than this are pruned in the background; 0 keeps them forever."""
     refuse_retired_actions: bool = False
     """`serve --refuse-retired-actions`: a dialect answers the actions its provider retired
     as that provider now does; by default they work, because the clients still ship them."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
 from smssign.backoffice.carrier import Carrier
 from smssign.backoffice.operators import OperatorService
+from smssign.backoffice.retention import Retention
 from smssign.backoffice.timeline import Timeline, build
 from smssign.backoffice.webhooks import DeliveryWorker, RetrySchedule, WebhookService, render_event
 from smssign.core import errors
@@ -120,6 +121,8 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
             decided=worker.wake,
         )
         tasks.append(asyncio.create_task(carrier.run(), name="smssign-delivery"))
+        retention = Retention(runtime.sending, runtime.settings.message_retention_days)
+        tasks.append(asyncio.create_task(retention.run(), name="smssign-retention"))
     backoffice = Backoffice(
         runtime=runtime,
         store=store,

@@ -52,6 +52,16 @@ def serve(
             "(delivered, unless an outcome rule or magic test number says otherwise).",
         ),
     ] = 0.0,
+    message_retention_days: Annotated[
+        float,
+        typer.Option(
+            "--message-retention-days",
+            min=0,
+            envvar="SMSSIGN_MESSAGE_RETENTION_DAYS",
+            help="Days messages, replies and their webhook deliveries are kept; older ones "
+            "are pruned in the background. 0 keeps them forever.",
+        ),
+    ] = 30.0,
     demo: Annotated[
         bool,
         typer.Option(
@@ -214,6 +224,7 @@ def serve(
         rate_limit_enabled=not no_rate_limit,
         refuse_retired_actions=refuse_retired_actions,
         delivery_delay=delivery_delay,
+        message_retention_days=message_retention_days,
         redis_url=redis or None,
         redis_prefix=redis_prefix,
         blobs_url=blobs or None,

@@ -289,6 +289,19 @@ class NewMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one pruning batch removed (message retention)."""
+
+    messages: int
+    replies: int
+    events: int
+
+    @property
+    def total(self) -> int:
+        return self.messages + self.replies + self.events
+
+
+@dataclass(frozen=True, slots=True)
 class MessageFilter:
     """The inbox's filters; None matches everything."""
 
@@ -456,4 +469,9 @@ class MessageRepository(Protocol):
 
     async def next_due(self) -> float | None:
         """The earliest `due_at` of a pending message, None if there is none."""
+        ...
+
+    async def prune_messages(self, before: float, batch: int) -> Pruned:
+        """Remove, in one short transaction, up to `batch` each of the messages, replies
+        and their events (with those events' finished deliveries) created before `before`."""
         ...

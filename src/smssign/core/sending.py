@@ -50,12 +50,17 @@ from smssign.core.ports import (
     MessageRepository,
     MessageTransaction,
     NewMessage,
+    Pruned,
     SendingSettings,
 )
 from smssign.core.rendering import ParameterRules, fill, handset_text, match
 
 DELIVERY_BATCH = 200
 """Messages simulated delivery decides per transaction."""
+PRUNE_BATCH = 500
+"""Rows of each table one retention transaction removes: a few milliseconds of the writer."""
+PRUNE_PAUSE = 0.01
+"""Seconds between two retention transactions, so that other writes go first."""
 
 
 NO_RULES = ParameterRules()
@@ -508,6 +513,25 @@ class SendService:
     async def delete(self, *, account_id: int | None = None, mobile: str | None = None) -> int:
         number = numbers.normalise(mobile).e164 if mobile else None
         return await self.repository.delete_messages(account_id, number)
+
+    # --- retention ---------------------------------------------------------------------
+
+    async def prune(
+        self, retention: float, *, batch: int = PRUNE_BATCH, pause: float = PRUNE_PAUSE
+    ) -> Pruned:
+        """Remove what was created more than `retention` seconds ago: messages, replies,
+        their events and deliveries; in transactions of at most `batch` rows a table, with
+        `pause` seconds between them. Returns what went in all."""
+        before = self.clock.now() - retention
+        messages = replies = events = 0
+        while True:
+            done = await self.repository.prune_messages(before, batch)
+            messages += done.messages
+            replies += done.replies
+            events += done.events
+            if done.total == 0:
+                return Pruned(messages, replies, events)
+            await asyncio.sleep(pause)
 
 
 def _params(params: Params) -> Params:

@@ -53,6 +53,7 @@ from smssign.store.keyring import (
     secret_context,
 )
 from smssign.store.messages import MessageReads, MessageWrites
+from smssign.store.retention import MessagePruning
 from smssign.store.reviewables import (
     ReviewReads,
     ReviewWrites,
@@ -233,7 +234,7 @@ class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
         return Qualification(result.scalar_one(), account_id, name, status)
 
 
-class SqlRepository(ReviewReads, TemplateReads, MessageReads):
+class SqlRepository(ReviewReads, TemplateReads, MessageReads, MessagePruning):
     """Implements the core's Repository and AccountRepository on one engine."""
 
     def __init__(
