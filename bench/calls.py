@@ -20,10 +20,10 @@ import hmac
 import io
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -124,6 +124,59 @@ def modify_sign(
             "ProofImage": proof_b64,
         },
     )
+
+
+def send_sms(
+    port: int, account: Mapping[str, Any], template_id: int, sign: str, mobiles: Sequence[str]
+) -> bytes:
+    """SendSms 2021-01-11 as tencentcloud-sdk-python posts it: the account's own SDK AppID,
+    an approved signature and verification template, `mobiles` in one request."""
+    tencent = account["tencent"]
+    return tc3_post(
+        port,
+        secret_id=tencent["secret_id"],
+        secret_key=tencent["secret_key"],
+        action="SendSms",
+        payload={
+            "PhoneNumberSet": list(mobiles),
+            "SmsSdkAppId": str(account["legacy"]["sdkappid"]),
+            "SignName": sign,
+            "TemplateId": str(template_id),
+            "TemplateParamSet": ["123456", "5"],
+            "SessionContext": "bench",
+        },
+    )
+
+
+def send_ok(numbers: int) -> Callable[[int, bytes], bool]:
+    """A SendSms reply in which every one of `numbers` numbers was accepted."""
+
+    def ok(status: int, body: bytes) -> bool:
+        return status == 200 and b'"Error"' not in body and body.count(b'"Code":"Ok"') == numbers
+
+    return ok
+
+
+def pull_send_status(port: int, account: Mapping[str, Any], limit: int = 10) -> bytes:
+    tencent = account["tencent"]
+    return tc3_post(
+        port,
+        secret_id=tencent["secret_id"],
+        secret_key=tencent["secret_key"],
+        action="PullSmsSendStatus",
+        payload={"SmsSdkAppId": str(account["legacy"]["sdkappid"]), "Limit": limit},
+    )
+
+
+def inbox_latest(port: int, mobile: str) -> bytes:
+    """`GET /_smssign/messages/latest` of a `--testing` server."""
+    return build_request(
+        "GET", f"/_smssign/messages/latest?mobile={quote(mobile)}", f"127.0.0.1:{port}"
+    )
+
+
+def inbox_ok(status: int, body: bytes) -> bool:
+    return status == 200 and body.startswith(b"{") and b'"provider_message_id"' in body
 
 
 def legacy_get_sign(

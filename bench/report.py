@@ -6,12 +6,25 @@ import json
 from pathlib import Path
 from typing import Any
 
+SHORT = {
+    "describe": "DescribeSmsSignList",
+    "modify": "ModifySmsSign",
+    "send": "SendSms (1 number)",
+    "send200": "SendSms (200 numbers)",
+    "yunpian": "Yunpian get.json",
+    "legacy": "legacy get_sign",
+}
 SCENARIO_GOALS = (
     ("describe", "vs_baseline", 0.40, "DescribeSmsSignList req/s ≥ 0.40 × baseline"),
     ("modify", "vs_baseline", 0.20, "ModifySmsSign req/s ≥ 0.20 × baseline"),
-    ("describe", "vs_moto", 20.0, "DescribeSmsSignList req/s ≥ 20 × moto_server"),
-    ("modify", "vs_moto", 20.0, "ModifySmsSign req/s ≥ 20 × moto_server"),
-)
+    ("send", "vs_baseline", 0.25, "SendSms (1 number) req/s ≥ 0.25 × baseline"),
+    ("send200", "vs_baseline", 1.0, "SendSms (200 numbers) messages/s ≥ 1.0 × baseline req/s"),
+    *(
+        (name, "vs_moto", 20.0, f"{label} {'messages' if name == 'send200' else 'req'}/s "
+         "≥ 20 × moto_server")
+        for name, label in SHORT.items()
+    ),
+)  # fmt: skip
 HALF_LOAD_P99_MS = 10.0
 COLD_START_S = 0.5
 MOCK_RATIO = 1.5
@@ -36,12 +49,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         for name, key, target, text in SCENARIO_GOALS
     ]
     half = {r["scenario"]: r for r in results.get("half_load", [])}
-    for name, label in (
-        ("describe", "DescribeSmsSignList"),
-        ("modify", "ModifySmsSign"),
-        ("yunpian", "Yunpian get.json"),
-        ("legacy", "legacy get_sign"),
-    ):
+    for name, label in SHORT.items():
         measured = half.get(name, {}).get("p99_ms")
         out.append(
             _goal(
@@ -95,6 +103,47 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                     at_most=True,
                 )
             )
+    out.extend(message_goals(results))
+    return out
+
+
+MESSAGE_TARGETS = (
+    ("latest", "GET /_smssign/messages/latest"),
+    ("pull", "PullSmsSendStatus"),
+)
+RSS_MB = 150.0
+
+
+def message_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15's scale goals: p50 at the large size ≤ 1.5 × at the small, RSS ≤ 150 MB."""
+    rows = results.get("message_scale", [])
+    sizes = sorted({r["messages"] for r in rows})
+    small, large = (sizes[0], sizes[-1]) if len(sizes) >= 2 else (None, None)
+    out = []
+    for target, label in MESSAGE_TARGETS:
+        found = {r["messages"]: r for r in rows if r["target"] == target}
+        ratio = None
+        if small in found and large in found and found[small]["p50_ms"]:
+            ratio = found[large]["p50_ms"] / found[small]["p50_ms"]
+        out.append(
+            _goal(
+                f"{label} p50 at {large or 'large':,} messages ≤ 1.5 × at {small or 'small':,}"
+                if large
+                else f"{label} p50 at the large message store ≤ 1.5 × at the small",
+                SCALE_RATIO,
+                ratio,
+                at_most=True,
+            )
+        )
+    rss = [r["rss_mb"] for r in rows if r["messages"] == large]
+    out.append(
+        _goal(
+            f"server RSS at {large:,} messages ≤ 150 MB" if large else "server RSS ≤ 150 MB",
+            RSS_MB,
+            max(rss) if rss else None,
+            at_most=True,
+        )
+    )
     return out
 
 
@@ -124,8 +173,9 @@ def table(results: dict[str, Any]) -> str:
         f"{'× baseline':>10s} {'× moto':>8s} {'srv CPU':>8s}",
     ]
     for row in results.get("throughput", []):
+        rate = row.get("messages_s") or row["req_s"]
         lines.append(
-            f"  {row['label']:42s} {row['req_s']:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+            f"  {row['label']:42s} {rate:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
             f"{_fmt(row['vs_baseline'], '.3f'):>10s} {_fmt(row['vs_moto'], '.2f'):>8s} "
             f"{_fmt(row['server_cpu']):>8s}"
         )
@@ -158,6 +208,18 @@ def table(results: dict[str, Any]) -> str:
     for row in results.get("scale", []):
         lines.append(
             f"  {row['backend']:10s} {row['signatures']:11,d} {row['peak_req_s']:10.0f} "
+            f"{row['rate']:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['rss_mb']:7.1f}"
+        )
+    lines += [
+        "",
+        "Message scale: both sizes served at once, latency at half the small store's peak, "
+        f"medians of {plan['rounds']} alternating rounds",
+        f"  {'target':32s} {'messages':>11s} {'peak req/s':>10s} {'at req/s':>9s} "
+        f"{'p50 ms':>8s} {'p99 ms':>8s} {'RSS MB':>7s}",
+    ]
+    for row in results.get("message_scale", []):
+        lines.append(
+            f"  {row['label']:32s} {row['messages']:11,d} {_fmt(row['peak_req_s'], '.0f'):>10s} "
             f"{row['rate']:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['rss_mb']:7.1f}"
         )
     lines += ["", "Goals"]
@@ -244,8 +306,9 @@ def markdown(results: dict[str, Any]) -> str:
     half = {r["scenario"]: r for r in results.get("half_load", [])}
     for row in results.get("throughput", []):
         at_half = half.get(row["scenario"], {}).get("p99_ms")
+        rate = row.get("messages_s") or row["req_s"]
         lines.append(
-            f"| {row['label']} | {row['req_s']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
+            f"| {row['label']} | {rate:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
             f"| {_fmt(row['vs_baseline'], '.3f')} | {_fmt(row['vs_moto'], '.2f')} "
             f"| {_fmt(at_half, '.2f')} |"
         )
@@ -266,6 +329,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"| {r['backend']} (at {r['rate']:.0f} req/s) | {r['signatures']:,} | "
         f"{r['peak_req_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_mb']:.1f} |"
         for r in results.get("scale", [])
+    ]
+    lines += [
+        "",
+        "| message scale | messages | peak req/s | at req/s | p50 ms | p99 ms | RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['label']} | {r['messages']:,} | {_fmt(r['peak_req_s'], '.0f')} | "
+        f"{r['rate']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_mb']:.1f} |"
+        for r in results.get("message_scale", [])
     ]
     lines += ["", "| goal | target | measured | |", "|---|---:|---:|---|"]
     for goal in results.get("goals", []):

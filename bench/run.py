@@ -37,6 +37,7 @@ from bench.wire import exchange
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA = BENCH_DIR / ".data"
 POSTGRESQL_ENV = "SMSSIGN_BENCH_POSTGRESQL"
+MESSAGES_ENV = "SMSSIGN_BENCH_MESSAGES"
 
 
 @dataclass(frozen=True)
@@ -58,27 +59,40 @@ class Plan:
     accounts: int
     settle: bool = True
     """Wait for the servers to go idle before each measurement (not worth it in a smoke run)."""
+    message_sizes: tuple[int, int] = (10_000, 10_000_000)
+    """Stored messages of the two databases of the message scale phase."""
 
 
 PLANS = {
     "full": Plan("full", 3, 5.0, 1.0, 16, 5.0, 5, 2000, (1_000, 1_000_000), 6.0, 8.0, 8),
-    "quick": Plan("quick", 2, 3.0, 0.5, 16, 3.0, 3, 600, (1_000, 100_000), 3.0, 0.0, 8),
-    "smoke": Plan("smoke", 1, 0.3, 0.1, 4, 0.3, 1, 20, (100, 1_000), 0.3, 0.0, 2, settle=False),
-}
+    "quick": Plan(
+        "quick", 2, 3.0, 0.5, 16, 3.0, 3, 600, (1_000, 100_000), 3.0, 0.0, 8,
+        message_sizes=(10_000, 1_000_000),
+    ),
+    "smoke": Plan(
+        "smoke", 1, 0.3, 0.1, 4, 0.3, 1, 20, (100, 1_000), 0.3, 0.0, 2, settle=False,
+        message_sizes=(1_000, 10_000),
+    ),
+}  # fmt: skip
 
-# SendSms (issue 15, second half) adds two scenarios here, "send" (1 number) and
-# "send200" (200 numbers, reported as messages/s): a label below, a request builder in
-# calls.py and its fixture rows in seed.seed_small, and its goals in report.SCENARIO_GOALS.
-THROUGHPUT_ORDER = ("baseline", "describe", "modify", "yunpian", "legacy", "moto")
+THROUGHPUT_ORDER = (
+    "baseline", "describe", "modify", "send", "send200", "yunpian", "legacy", "moto",
+)  # fmt: skip
 LABELS = {
     "baseline": "baseline: bare Starlette JSON endpoint",
     "describe": "DescribeSmsSignList (TC3 POST)",
     "modify": "ModifySmsSign (TC3 POST, 20 KB PNG)",
+    "send": "SendSms (TC3 POST, 1 number)",
+    "send200": "SendSms (TC3 POST, 200 numbers), msg/s",
     "yunpian": "Yunpian /v2/sign/get.json",
     "legacy": "legacy /v5/tlssmssvr/get_sign",
     "moto": "moto_server SNS ListTopics",
 }
-SMSSIGN_SCENARIOS = ("describe", "modify", "yunpian", "legacy")
+SMSSIGN_SCENARIOS = ("describe", "modify", "send", "send200", "yunpian", "legacy")
+MESSAGES_PER_REQUEST = {"send": 1, "send200": 200}
+"""A send row's rate is in messages: requests/s × the numbers in each request."""
+SEND_REQUESTS = 64
+"""Distinct SendSms requests per account (each to other numbers), signed ahead."""
 MOTO_TOPICS = 10
 
 
@@ -114,6 +128,7 @@ class Run:
             "cold_start": [],
             "mock": [],
             "scale": [],
+            "message_scale": [],
             "profiles": {},
             "missing": [],
         }
@@ -145,6 +160,14 @@ class Run:
                 for i, sign_id, sign_name in fixture.modify_targets
             ]
             return Scenario(name, port, requests, calls.tencent_ok)
+        if name in MESSAGES_PER_REQUEST:
+            per = MESSAGES_PER_REQUEST[name]
+            requests = [
+                calls.send_sms(port, accounts[i], template_id, sign, numbers(i, n, per))
+                for i, template_id, sign in fixture.send_targets
+                for n in range(max(1, SEND_REQUESTS // per))
+            ]
+            return Scenario(name, port, requests, calls.send_ok(per))
         if name == "yunpian":
             requests = [calls.yunpian_get(port, a) for a in accounts]
             return Scenario(name, port, requests, calls.yunpian_ok)
@@ -383,6 +406,22 @@ class Run:
                 self.missing(f"scale on {backend}", f"{type(exc).__name__}: {exc}")
                 traceback.print_exc()
 
+    async def message_scale(self) -> None:
+        """The inbox's latest and PullSmsSendStatus at two numbers of stored messages."""
+        from bench import messages
+
+        plan = self.plan
+        self.results["message_scale"] = await messages.phase(
+            plan.message_sizes,
+            self.data_dir,
+            self.workdir,
+            rounds=plan.rounds,
+            duration=plan.scale_duration,
+            warmup=plan.warmup,
+            connections=plan.connections,
+            settle=plan.settle,
+        )
+
     async def scale_backend(self, backend: str) -> list[dict[str, Any]]:
         """Both sizes served at once and measured in alternation, like the throughput rounds,
         at one offered load (half the small database's peak), so that the tails compare."""
@@ -483,6 +522,12 @@ class Run:
         return rows
 
 
+def numbers(account: int, request: int, count: int) -> list[str]:
+    """`count` mainland numbers, different for every account and request."""
+    first = (account * 1000 + request) * 200
+    return [f"+86138{first + k:08d}" for k in range(count)]
+
+
 def machine() -> dict[str, Any]:
     try:
         load = [round(x, 2) for x in os.getloadavg()]
@@ -506,9 +551,11 @@ def summarize(
         if not measured:
             continue
 
-        def ratio(other: str, name: str = name) -> float | None:
+        per = MESSAGES_PER_REQUEST.get(name, 1)
+
+        def ratio(other: str, name: str = name, per: int = per) -> float | None:
             values = [
-                r[name]["req_s"] / r[other]["req_s"]
+                per * r[name]["req_s"] / r[other]["req_s"]
                 for r in rounds
                 if name in r and other in r and r[other]["req_s"]
             ]
@@ -519,6 +566,11 @@ def summarize(
                 "scenario": name,
                 "label": LABELS[name],
                 "req_s": round(statistics.median(m["req_s"] for m in measured), 1),
+                "messages_s": (
+                    round(per * statistics.median(m["req_s"] for m in measured), 1)
+                    if name in MESSAGES_PER_REQUEST
+                    else None
+                ),
                 "p50_ms": round(statistics.median(m["p50_ms"] for m in measured), 3),
                 "p99_ms": round(statistics.median(m["p99_ms"] for m in measured), 3),
                 "errors": sum(m["errors"] for m in measured),
@@ -549,6 +601,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"admin URL of a PostgreSQL server for the scale runs (${POSTGRESQL_ENV})",
     )
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=None,
+        help=f"stored messages of the large message scale database (${MESSAGES_ENV}; "
+        "default 10 000 000, 1 000 000 with --quick)",
+    )
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the run's work directory")
     parser.add_argument(
@@ -561,6 +620,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = PLANS["smoke" if args.smoke else "quick" if args.quick else "full"]
+    messages = args.messages or int(os.environ.get(MESSAGES_ENV) or 0)
+    if messages:
+        plan = Plan(**{**plan.__dict__, "message_sizes": (plan.message_sizes[0], messages)})
     if args.profile is not None:
         plan = Plan(**{**plan.__dict__, "profile_seconds": 8.0 if args.profile else 0.0})
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -600,6 +662,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ("cold start", bench.cold_starts),
         ("in-process mock", bench.mock),
         ("scale", bench.scale),
+        ("message scale", bench.message_scale),
     ):
         print(f"- {title}", flush=True)
         started = time.perf_counter()

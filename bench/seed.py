@@ -37,7 +37,8 @@ from smssign.app.settings import Settings
 from smssign.backoffice.accounts import issued_json
 from smssign.core import rules
 from smssign.core.clock import SystemRandomness
-from smssign.core.model import Draft, Status
+from smssign.core.model import Account, Draft, Status, TemplateType
+from smssign.core.templates import TemplateDraft
 from smssign.store import tables as t
 from smssign.store.keyring import (
     MasterKey,
@@ -62,6 +63,8 @@ class Fixture:
     accounts: list[dict[str, Any]]
     modify_targets: list[tuple[int, int, str]] = field(default_factory=list)
     """(index into `accounts`, signature id, its name): pending signatures to modify."""
+    send_targets: list[tuple[int, int, str]] = field(default_factory=list)
+    """(index into `accounts`, approved template id, approved signature name): for SendSms."""
     env: dict[str, str] = field(default_factory=dict)
     """Environment the server needs for this database (the master key for PostgreSQL)."""
     seeded_in: float | None = None
@@ -101,8 +104,25 @@ async def seed_small(
                     fixture.modify_targets.append((i, change.signature.id, name))
                 elif k % 3:
                     await runtime.signatures.review(change.signature.id, Status.APPROVED)
+                    if k == 1:
+                        template_id = await _send_template(runtime, issued.account)
+                        fixture.send_targets.append((i, template_id, name))
     fixture.seeded_in = time.perf_counter() - started
     return fixture
+
+
+SEND_TEMPLATE = "您的验证码是{1}，{2}分钟内有效。"
+SEND_BALANCE = 10**12
+"""Message parts each bench account may send: the load never runs out."""
+
+
+async def _send_template(runtime: Runtime, account: Account) -> int:
+    """An approved verification template, and a balance the load cannot exhaust."""
+    draft = TemplateDraft("验证码", SEND_TEMPLATE, TemplateType.VERIFICATION, False)
+    added = await runtime.templates.add(account, draft, dialect="tencent_v3")
+    await runtime.templates.review(added.template.id, Status.APPROVED)
+    await runtime.repository.change_sending(account.id, balance=SEND_BALANCE, frequency=None)
+    return added.template.id
 
 
 # --- scale ------------------------------------------------------------------------------

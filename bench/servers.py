@@ -137,8 +137,11 @@ def spawn(
     raise RuntimeError(f"{name} did not answer within {START_TIMEOUT} s:\n{server.log()[-4000:]}")
 
 
-def smssign_command(port: int, database_url: str, data_dir: Path) -> list[str]:
-    """`smssign serve` as the tests and users run it, without rate limits or access log."""
+def smssign_command(
+    port: int, database_url: str, data_dir: Path, args: Sequence[str] = ()
+) -> list[str]:
+    """`smssign serve` as the tests and users run it, without rate limits or access log;
+    `args` are further flags (`--testing` for the inbox)."""
     return [
         sys.executable,
         "-m",
@@ -153,6 +156,7 @@ def smssign_command(port: int, database_url: str, data_dir: Path) -> list[str]:
         "--no-rate-limit",
         "--log-level",
         "warning",
+        *args,
     ]
 
 
@@ -164,11 +168,12 @@ def start_smssign(
     check: Check = calls.status_ok,
     env: Mapping[str, str] | None = None,
     name: str = "smssign",
+    args: Sequence[str] = (),
 ) -> Server:
     port = free_port()
     server = spawn(
         name,
-        smssign_command(port, database_url, workdir / "data"),
+        smssign_command(port, database_url, workdir / "data", args),
         port=port,
         workdir=workdir,
         probe=probe,

@@ -394,6 +394,16 @@ class MessageTransaction(Protocol):
         at: float,
     ) -> Event: ...
 
+    async def insert_events(
+        self,
+        account_id: int,
+        type: EventType,
+        subjects: Sequence[tuple[Subject, dict[str, Any]]],
+        at: float,
+    ) -> None:
+        """One event of `type` per (subject, payload), in order, in one statement."""
+        ...
+
 
 class MessageRepository(Protocol):
     """Everything the sending use cases need from storage."""

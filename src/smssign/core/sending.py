@@ -253,23 +253,22 @@ class SendService:
                     )
                 )
                 results.append(NumberResult(position, mobile.e164, mobile.iso_code, None, None))
-            stored = iter(await tx.insert_messages(new)) if new else iter(())
+            accepted = await tx.insert_messages(new) if new else []
+            stored = iter(accepted)
             final: list[NumberResult] = []
             for result in results:
                 if result.error is None:
-                    message = next(stored)
                     result = NumberResult(
-                        result.position, result.mobile, result.iso_code, message, None
-                    )
-                    await tx.insert_event(
-                        account.id,
-                        EventType.MESSAGE_ACCEPTED,
-                        Subject(MESSAGE, message.id),
-                        {"message": message.snapshot()},
-                        now,
+                        result.position, result.mobile, result.iso_code, next(stored), None
                     )
                 final.append(result)
             if new:
+                await tx.insert_events(
+                    account.id,
+                    EventType.MESSAGE_ACCEPTED,
+                    [(Subject(MESSAGE, m.id), {"message": m.snapshot()}) for m in accepted],
+                    now,
+                )
                 await tx.set_balance(account.id, balance)
         if new:
             self.arrivals.notify()

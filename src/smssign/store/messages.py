@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from smssign.core import errors
 from smssign.core.messages import Message, MessageStatus, OutcomeRule, Reply, Sent
-from smssign.core.model import Signature, Status, Template, TemplateType
+from smssign.core.model import EventType, Signature, Status, Subject, Template, TemplateType
 from smssign.core.ports import MessageFilter, NewMessage, SendingSettings
 from smssign.store import tables as t
 from smssign.store.reviewables import _signature as signature_of
@@ -89,6 +89,66 @@ def rule_of(row: Row[Any]) -> OutcomeRule:
     )
 
 
+_INSERT_MESSAGES = insert(t.messages).returning(_M.id, sort_by_parameter_order=True)
+_INSERT_MESSAGES_PLAIN = insert(t.messages)
+_LAST_ROWID = select(func.last_insert_rowid())
+_INSERT_EVENTS = insert(t.events)
+
+
+def _new_row(n: NewMessage) -> dict[str, Any]:
+    return {
+        "account_id": n.account_id,
+        "dialect": n.dialect,
+        "mobile": n.mobile,
+        "sign": n.sign,
+        "signature_id": n.signature_id,
+        "template_id": n.template_id,
+        "template_type": n.template_type.value if n.template_type else None,
+        "params": dict(n.params) if isinstance(n.params, Mapping) else list(n.params),
+        "text": n.text,
+        "parts": n.parts,
+        "fee": n.fee,
+        "provider_message_id": n.provider_message_id,
+        "session": n.session,
+        "extend": n.extend,
+        "status": MessageStatus.PENDING.value,
+        "error_code": None,
+        "created_at": n.created_at,
+        "reported_at": None,
+        "due_at": n.due_at,
+        "pulled_at": None,
+        "callback_url": n.callback_url,
+    }
+
+
+def _stored(n: NewMessage, message_id: int) -> Message:
+    """The message as `_new_row` stored it, without reading it back."""
+    return Message(
+        id=message_id,
+        account_id=n.account_id,
+        dialect=n.dialect,
+        mobile=n.mobile,
+        sign=n.sign,
+        signature_id=n.signature_id,
+        template_id=n.template_id,
+        template_type=n.template_type,
+        params=dict(n.params) if isinstance(n.params, Mapping) else tuple(n.params),
+        text=n.text,
+        parts=n.parts,
+        fee=n.fee,
+        provider_message_id=n.provider_message_id,
+        session=n.session,
+        extend=n.extend,
+        status=MessageStatus.PENDING,
+        error_code=None,
+        created_at=n.created_at,
+        reported_at=None,
+        due_at=n.due_at,
+        pulled_at=None,
+        callback_url=n.callback_url,
+    )
+
+
 class MessageWrites:
     """Sending, delivery and reply writes of one transaction (mixed into SqlTransaction)."""
 
@@ -153,38 +213,42 @@ class MessageWrites:
         return [Sent(r.created_at, r.text, _TYPE.get(r.template_type or "")) for r in rows]
 
     async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
+        rows = [_new_row(n) for n in new]
+        # Everything of a new message but its id is known, so nothing is read back.
+        if self.row_locks:
+            # PostgreSQL: multi-row VALUES with RETURNING, ids in parameter order.
+            result = await self.conn.execute(_INSERT_MESSAGES, rows)
+            ids = [row[0] for row in result.all()]
+        else:
+            # SQLite: one executemany. This transaction holds the only write lock and the
+            # id is a plain INTEGER PRIMARY KEY (max + 1 for each row), so the rows got
+            # the ids that end at last_insert_rowid(), in order. (SQLAlchemy would run
+            # an INSERT … RETURNING per row to keep parameter order on SQLite.)
+            await self.conn.execute(_INSERT_MESSAGES_PLAIN, rows)
+            last = (await self.conn.execute(_LAST_ROWID)).scalar_one()
+            ids = list(range(last - len(rows) + 1, last + 1))
+        return [_stored(n, message_id) for n, message_id in zip(new, ids, strict=True)]
+
+    async def insert_events(
+        self,
+        account_id: int,
+        type: EventType,
+        subjects: Sequence[tuple[Subject, dict[str, Any]]],
+        at: float,
+    ) -> None:
         rows = [
             {
-                "account_id": n.account_id,
-                "dialect": n.dialect,
-                "mobile": n.mobile,
-                "sign": n.sign,
-                "signature_id": n.signature_id,
-                "template_id": n.template_id,
-                "template_type": n.template_type.value if n.template_type else None,
-                "params": dict(n.params) if isinstance(n.params, Mapping) else list(n.params),
-                "text": n.text,
-                "parts": n.parts,
-                "fee": n.fee,
-                "provider_message_id": n.provider_message_id,
-                "session": n.session,
-                "extend": n.extend,
-                "status": MessageStatus.PENDING.value,
-                "error_code": None,
-                "created_at": n.created_at,
-                "reported_at": None,
-                "due_at": n.due_at,
-                "pulled_at": None,
-                "callback_url": n.callback_url,
+                "account_id": account_id,
+                "type": type.value,
+                "subject_kind": subject.kind,
+                "subject_id": subject.id,
+                "payload": payload,
+                "created_at": at,
             }
-            for n in new
+            for subject, payload in subjects
         ]
-        stored: list[Message] = []
-        # One statement per row: RETURNING over executemany is not in every driver path.
-        for row in rows:
-            result = await self.conn.execute(insert(t.messages).values(**row).returning(t.messages))
-            stored.append(message_of(result.one()))
-        return stored
+        if rows:
+            await self.conn.execute(_INSERT_EVENTS, rows)
 
     async def lock_message(self, message_id: int) -> Message | None:
         query = select(t.messages).where(_M.id == message_id)
