@@ -88,6 +88,7 @@ LABELS = {
     "legacy": "legacy /v5/tlssmssvr/get_sign",
     "moto": "moto_server SNS ListTopics",
 }
+PROFILED = ("describe", "modify", "send", "send200")
 SMSSIGN_SCENARIOS = ("describe", "modify", "send", "send200", "yunpian", "legacy")
 MESSAGES_PER_REQUEST = {"send": 1, "send200": 200}
 """A send row's rate is in messages: requests/s × the numbers in each request."""
@@ -287,7 +288,7 @@ class Run:
             return
         out_dir.mkdir(parents=True, exist_ok=True)
         server = self.servers["smssign"]
-        for name in ("describe", "modify"):
+        for name in PROFILED:
             scenario = self.scenario(name)
             raw = self.workdir / f"profile-{name}.txt"
             self.settle()

@@ -311,6 +311,12 @@ class MessageFilter:
     status: MessageStatus | None = None
 
 
+NewEvent = tuple[int, EventType, Subject, dict[str, Any]]
+"""An event to insert: account id, type, subject, payload."""
+Decision = tuple[Message, MessageStatus, str | None]
+"""A decision of simulated delivery: the message, its new status, the receipt code."""
+
+
 class MessageTransaction(Protocol):
     """The writes of sending, delivery and replies, inside one transaction."""
 
@@ -355,6 +361,11 @@ class MessageTransaction(Protocol):
         """Set the outcome (`reported_at` = `at`); a pending status keeps it undecided."""
         ...
 
+    async def reports(self, outcomes: Sequence[Decision], at: float) -> list[Message]:
+        """`report` for many messages at once (simulated delivery's batches); returns them
+        as they are now."""
+        ...
+
     async def outcome_rules(self) -> list[OutcomeRule]: ...
 
     async def insert_reply(
@@ -394,14 +405,8 @@ class MessageTransaction(Protocol):
         at: float,
     ) -> Event: ...
 
-    async def insert_events(
-        self,
-        account_id: int,
-        type: EventType,
-        subjects: Sequence[tuple[Subject, dict[str, Any]]],
-        at: float,
-    ) -> None:
-        """One event of `type` per (subject, payload), in order, in one statement."""
+    async def insert_events(self, events: Sequence[NewEvent], at: float) -> None:
+        """Insert the events, in order, in one statement."""
         ...
 
 

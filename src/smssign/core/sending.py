@@ -63,6 +63,11 @@ PRUNE_PAUSE = 0.01
 """Seconds between two retention transactions, so that other writes go first."""
 
 
+_REPORTED = {
+    MessageStatus.DELIVERED: EventType.MESSAGE_DELIVERED,
+    MessageStatus.FAILED: EventType.MESSAGE_FAILED,
+}
+
 NO_RULES = ParameterRules()
 """Parameter values checked only for being there."""
 
@@ -264,11 +269,13 @@ class SendService:
                 final.append(result)
             if new:
                 await tx.insert_events(
-                    account.id,
-                    EventType.MESSAGE_ACCEPTED,
-                    [(Subject(MESSAGE, m.id), {"message": m.snapshot()}) for m in accepted],
+                    [
+                        (account.id, EventType.MESSAGE_ACCEPTED, Subject(MESSAGE, m.id),
+                         {"message": m.snapshot()})
+                        for m in accepted
+                    ],
                     now,
-                )
+                )  # fmt: skip
                 await tx.set_balance(account.id, balance)
         if new:
             self.arrivals.notify()
@@ -360,14 +367,28 @@ class SendService:
     async def deliver_due(self, limit: int = DELIVERY_BATCH) -> int:
         """Decide the pending messages whose time has come; how many were decided."""
         now = self.clock.now()
+        # A read first: with nothing due (the usual case between sends) no write
+        # transaction is begun, and the writer is left to those who write.
+        first = await self.repository.next_due()
+        if first is None or first > now:
+            return 0
         async with self.repository.message_transaction() as tx:
             due = await tx.due_messages(now, limit)
             if not due:
                 return 0
             rules = await tx.outcome_rules()
-            for message in due:
-                status, code = outcome(rules, message.account_id, message.mobile)
-                await self._report(tx, message, status, code, now)
+            decided = await tx.reports(
+                [(m, *outcome(rules, m.account_id, m.mobile)) for m in due], now
+            )
+            await tx.insert_events(
+                [
+                    (m.account_id, _REPORTED[m.status], Subject(MESSAGE, m.id),
+                     {"message": m.snapshot()})
+                    for m in decided
+                    if m.status is not MessageStatus.PENDING
+                ],
+                now,
+            )  # fmt: skip
         return len(due)
 
     async def set_status(

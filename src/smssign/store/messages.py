@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from smssign.core import errors
 from smssign.core.messages import Message, MessageStatus, OutcomeRule, Reply, Sent
-from smssign.core.model import EventType, Signature, Status, Subject, Template, TemplateType
-from smssign.core.ports import MessageFilter, NewMessage, SendingSettings
+from smssign.core.model import Signature, Status, Template, TemplateType
+from smssign.core.ports import Decision, MessageFilter, NewEvent, NewMessage, SendingSettings
 from smssign.store import tables as t
 from smssign.store.reviewables import _signature as signature_of
 from smssign.store.sqlite_direct import Executor
@@ -89,6 +90,65 @@ def rule_of(row: Row[Any]) -> OutcomeRule:
     )
 
 
+# The statements of every send, built once with bound parameters: SQLAlchemy memoizes a
+# statement's cache key on the object, so a prebuilt one skips construction and key
+# generation, which cost more than these indexed queries (see store/repository.py).
+_A = t.accounts.c
+_LOCK_SENDING = {
+    locks: (q.with_for_update() if locks else q)
+    for locks in (False, True)
+    for q in [select(_A.balance, _A.frequency_limits).where(_A.id == bindparam("account_id"))]
+}
+_SET_BALANCE = (
+    update(t.accounts)
+    .where(_A.id == bindparam("account_id"))
+    .values(balance=bindparam("new_balance"))
+)
+_S = t.signatures.c
+_APPROVED_SIGNATURE = (
+    select(t.signatures)
+    .where(
+        _S.account_id == bindparam("account_id"),
+        _S.name == bindparam("name"),
+        _S.international == bindparam("international"),
+        _S.status == Status.APPROVED.value,
+        _S.deleted_at.is_(None),
+    )
+    .limit(1)
+)
+_T = t.templates.c
+_TEMPLATE = select(t.templates).where(
+    _T.id == bindparam("template_id"),
+    _T.account_id == bindparam("account_id"),
+    _T.deleted_at.is_(None),
+)
+_SENT_SINCE = select(_M.created_at, _M.text, _M.template_type).where(
+    _M.account_id == bindparam("account_id"),
+    _M.mobile == bindparam("mobile"),
+    _M.created_at > bindparam("since"),
+)
+_DUE = {
+    locks: (q.with_for_update(skip_locked=True) if locks else q)
+    for locks in (False, True)
+    for q in [
+        select(t.messages)
+        .where(_M.due_at.is_not(None), _M.due_at <= bindparam("now"))
+        .order_by(_M.due_at, _M.id)
+        .limit(bindparam("most"))
+    ]
+}
+_DECIDE = (
+    update(t.messages)
+    .where(_M.id == bindparam("message_id"))
+    .values(
+        due_at=None,
+        status=bindparam("new_status"),
+        error_code=bindparam("code"),
+        reported_at=bindparam("at"),
+        pulled_at=None,
+    )
+)
+_HOLD = update(t.messages).where(_M.id == bindparam("message_id")).values(due_at=None)
 _INSERT_MESSAGES = insert(t.messages).returning(_M.id, sort_by_parameter_order=True)
 _INSERT_MESSAGES_PLAIN = insert(t.messages)
 _LAST_ROWID = select(func.last_insert_rowid())
@@ -156,44 +216,25 @@ class MessageWrites:
     row_locks: bool
 
     async def lock_sending(self, account_id: int) -> SendingSettings:
-        a = t.accounts.c
-        query = select(a.balance, a.frequency_limits).where(a.id == account_id)
-        if self.row_locks:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = _LOCK_SENDING[self.row_locks]
+        row = (await self.conn.execute(query, {"account_id": account_id})).first()
         if row is None:
             raise errors.AccountNotFound()
         return SendingSettings(int(row.balance), dict(row.frequency_limits or {}))
 
     async def set_balance(self, account_id: int, balance: int) -> None:
-        await self.conn.execute(
-            update(t.accounts).where(t.accounts.c.id == account_id).values(balance=balance)
-        )
+        await self.conn.execute(_SET_BALANCE, {"account_id": account_id, "new_balance": balance})
 
     async def approved_signature(
         self, account_id: int, name: str, international: bool
     ) -> Signature | None:
-        c = t.signatures.c
-        query = (
-            select(t.signatures)
-            .where(
-                c.account_id == account_id,
-                c.name == name,
-                c.international == international,
-                c.status == Status.APPROVED.value,
-                c.deleted_at.is_(None),
-            )
-            .limit(1)
-        )
-        row = (await self.conn.execute(query)).first()
+        params = {"account_id": account_id, "name": name, "international": international}
+        row = (await self.conn.execute(_APPROVED_SIGNATURE, params)).first()
         return signature_of(row) if row else None
 
     async def template(self, account_id: int, template_id: int) -> Template | None:
-        c = t.templates.c
-        query = select(t.templates).where(
-            c.id == template_id, c.account_id == account_id, c.deleted_at.is_(None)
-        )
-        row = (await self.conn.execute(query)).first()
+        params = {"account_id": account_id, "template_id": template_id}
+        row = (await self.conn.execute(_TEMPLATE, params)).first()
         return template_of(row) if row else None
 
     async def templates_of(self, account_id: int) -> list[Template]:
@@ -206,10 +247,8 @@ class MessageWrites:
         return [template_of(r) for r in (await self.conn.execute(query)).all()]
 
     async def sent_since(self, account_id: int, mobile: str, since: float) -> list[Sent]:
-        query = select(_M.created_at, _M.text, _M.template_type).where(
-            _M.account_id == account_id, _M.mobile == mobile, _M.created_at > since
-        )
-        rows = (await self.conn.execute(query)).all()
+        params = {"account_id": account_id, "mobile": mobile, "since": since}
+        rows = (await self.conn.execute(_SENT_SINCE, params)).all()
         return [Sent(r.created_at, r.text, _TYPE.get(r.template_type or "")) for r in rows]
 
     async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
@@ -229,13 +268,7 @@ class MessageWrites:
             ids = list(range(last - len(rows) + 1, last + 1))
         return [_stored(n, message_id) for n, message_id in zip(new, ids, strict=True)]
 
-    async def insert_events(
-        self,
-        account_id: int,
-        type: EventType,
-        subjects: Sequence[tuple[Subject, dict[str, Any]]],
-        at: float,
-    ) -> None:
+    async def insert_events(self, events: Sequence[NewEvent], at: float) -> None:
         rows = [
             {
                 "account_id": account_id,
@@ -245,7 +278,7 @@ class MessageWrites:
                 "payload": payload,
                 "created_at": at,
             }
-            for subject, payload in subjects
+            for account_id, type, subject, payload in events
         ]
         if rows:
             await self.conn.execute(_INSERT_EVENTS, rows)
@@ -258,15 +291,31 @@ class MessageWrites:
         return message_of(row) if row else None
 
     async def due_messages(self, now: float, limit: int) -> list[Message]:
-        query = (
-            select(t.messages)
-            .where(_M.due_at.is_not(None), _M.due_at <= now)
-            .order_by(_M.due_at, _M.id)
-            .limit(limit)
-        )
-        if self.row_locks:
-            query = query.with_for_update(skip_locked=True)
-        return [message_of(r) for r in (await self.conn.execute(query)).all()]
+        query = _DUE[self.row_locks]
+        rows = (await self.conn.execute(query, {"now": now, "most": limit})).all()
+        return [message_of(r) for r in rows]
+
+    async def reports(self, outcomes: Sequence[Decision], at: float) -> list[Message]:
+        decided = [
+            {"message_id": m.id, "new_status": status.value, "code": code, "at": at}
+            for m, status, code in outcomes
+            if status is not MessageStatus.PENDING
+        ]
+        held = [
+            {"message_id": m.id} for m, status, _ in outcomes if status is MessageStatus.PENDING
+        ]
+        if decided:
+            await self.conn.execute(_DECIDE, decided)
+        if held:
+            await self.conn.execute(_HOLD, held)
+        return [
+            replace(m, due_at=None)
+            if status is MessageStatus.PENDING
+            else replace(
+                m, due_at=None, status=status, error_code=code, reported_at=at, pulled_at=None
+            )
+            for m, status, code in outcomes
+        ]
 
     async def report(
         self, message_id: int, status: MessageStatus, error_code: str | None, at: float
