@@ -40,11 +40,12 @@ import contextlib
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 
@@ -76,6 +77,76 @@ class DirectConnection:
         # Runs to completion without yielding to the loop: nothing else touches this
         # connection in between.
         return self.sync.execute(statement, parameters)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A prebuilt statement compiled once for the driver: its SQL, where each parameter
+    comes from, and how each result column is converted (JSON, booleans)."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: Mapping[str, Any]
+    binds: Mapping[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+_PLANS: dict[int, tuple[Executable, _Plan | None]] = {}
+MOST_PLANS = 512
+"""Plans are for the module-level statements of the hot paths; a bound keeps a statement
+built per call from growing the cache."""
+
+
+def _plan(statement: Executable, dialect: Dialect) -> _Plan | None:
+    found = _PLANS.get(id(statement))
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    names = compiled.positiontup
+    plan = None
+    if names is not None and not any(b.expanding for b in compiled.binds.values()):
+        result_columns = getattr(compiled, "_result_columns", None) or []
+        plan = _Plan(
+            sql=compiled.string,
+            names=tuple(names),
+            fixed={n: b.value for n, b in compiled.binds.items() if not b.required},
+            binds=dict(compiled._bind_processors),
+            results=tuple(c.type._cached_result_processor(dialect, None) for c in result_columns),
+        )
+    if len(_PLANS) < MOST_PLANS:
+        _PLANS[id(statement)] = (statement, plan)
+    return plan
+
+
+async def fetch(
+    conn: Executor, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> list[Sequence[Any]]:
+    """The rows of a prebuilt read, as sequences in the statement's column order.
+
+    On a direct SQLite connection the statement runs on the driver itself, without
+    SQLAlchemy's execution context and result objects (most of the cost of an indexed
+    query); the values are converted by the same type processors SQLAlchemy would use.
+    Elsewhere (PostgreSQL, SQLite in memory) through SQLAlchemy.
+    """
+    params = parameters or {}
+    if isinstance(conn, DirectConnection):
+        plan = _plan(statement, conn.sync.dialect)
+        if plan is not None:
+            values = []
+            for name in plan.names:
+                value = params[name] if name in params else plan.fixed[name]
+                convert = plan.binds.get(name)
+                values.append(convert(value) if convert is not None else value)
+            raw: Any = conn.sync.connection.driver_connection
+            found = raw.execute(plan.sql, values).fetchall()
+            results = plan.results
+            if any(results):
+                return [
+                    tuple(v if f is None else f(v) for f, v in zip(results, row, strict=True))
+                    for row in found
+                ]
+            return found  # type: ignore[no-any-return]
+    return list((await conn.execute(statement, params)).all())
 
 
 async def _in_thread(call: Callable[[], T]) -> T:

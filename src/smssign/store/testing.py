@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smssign.core.providers import CredentialKind
 from smssign.store import tables as t
+from smssign.store.callers import bump
 from smssign.store.database import Database
 
 KEPT = frozenset({"server_keys"})
@@ -62,9 +63,12 @@ async def erase(engine: AsyncEngine) -> None:
             await writer.execute(text(f"SET LOCAL lock_timeout = '{RESET_LOCK_WAIT}'"))
             names = ", ".join(f'"{table.name}"' for table in doomed)
             await writer.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await bump(writer, postgresql=True)
             return
         for table in doomed:
             await writer.execute(delete(table))
+        # Credentials the server still holds in memory are gone now (store/callers.py).
+        await bump(writer, postgresql=False)
         if "sqlite_sequence" in present:
             await writer.execute(text("DELETE FROM sqlite_sequence"))
 
