@@ -420,7 +420,8 @@ class MessageRepository(Protocol):
     async def message_page(
         self, where: MessageFilter, *, limit: int, offset: int = 0
     ) -> tuple[list[Message], int]:
-        """Newest first, and how many match in all."""
+        """Newest first, and how many match, counted up to a bound of the store's
+        (10 000 for SQL: counting is a scan of every match)."""
         ...
 
     async def latest_message(self, mobile: str) -> Message | None: ...

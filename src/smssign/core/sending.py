@@ -513,7 +513,7 @@ class SendService:
     async def messages(
         self, where: MessageFilter | None = None, *, limit: int = 50
     ) -> tuple[list[Message], int]:
-        """Newest first, and how many match in all."""
+        """Newest first, and how many match (up to the store's bound, 10 000)."""
         return await self.repository.message_page(where or MessageFilter(), limit=limit)
 
     async def latest(self, mobile: str, *, wait: float = 0.0) -> Message | None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,41 +25,48 @@ from smssign.core.model import Signature, Status, Template, TemplateType
 from smssign.core.ports import Decision, MessageFilter, NewEvent, NewMessage, SendingSettings
 from smssign.store import tables as t
 from smssign.store.reviewables import _signature as signature_of
-from smssign.store.sqlite_direct import Executor
+from smssign.store.sqlite_direct import Executor, fetch
 from smssign.store.templates import template_of
 
 _STATUS = {status.value: status for status in MessageStatus}
+MOST_COUNTED = 10_000
+"""The inbox's `total` counts this many matching messages at most."""
 _TYPE = {kind.value: kind for kind in TemplateType}
 _M = t.messages.c
 _R = t.replies.c
 
 
-def message_of(row: Row[Any]) -> Message:
-    m = row._mapping
-    params = m["params"]
+_MESSAGE = {name: index for index, name in enumerate(t.messages.c.keys())}
+
+
+def message_of(row: Sequence[Any]) -> Message:
+    """A row of `select(t.messages)` (or RETURNING it), read by position."""
+    v, i = tuple(row), _MESSAGE
+    params = v[i["params"]]
+    template_type = v[i["template_type"]]
     return Message(
-        id=m["id"],
-        account_id=m["account_id"],
-        dialect=m["dialect"],
-        mobile=m["mobile"],
-        sign=m["sign"],
-        signature_id=m["signature_id"],
-        template_id=m["template_id"],
-        template_type=_TYPE.get(m["template_type"] or ""),
+        id=v[i["id"]],
+        account_id=v[i["account_id"]],
+        dialect=v[i["dialect"]],
+        mobile=v[i["mobile"]],
+        sign=v[i["sign"]],
+        signature_id=v[i["signature_id"]],
+        template_id=v[i["template_id"]],
+        template_type=_TYPE.get(template_type) if template_type else None,
         params=dict(params) if isinstance(params, dict) else tuple(params),
-        text=m["text"],
-        parts=m["parts"],
-        fee=m["fee"],
-        provider_message_id=m["provider_message_id"],
-        session=m["session"],
-        extend=m["extend"],
-        status=_STATUS[m["status"]],
-        error_code=m["error_code"],
-        created_at=m["created_at"],
-        reported_at=m["reported_at"],
-        due_at=m["due_at"],
-        pulled_at=m["pulled_at"],
-        callback_url=m["callback_url"],
+        text=v[i["text"]],
+        parts=v[i["parts"]],
+        fee=v[i["fee"]],
+        provider_message_id=v[i["provider_message_id"]],
+        session=v[i["session"]],
+        extend=v[i["extend"]],
+        status=_STATUS[v[i["status"]]],
+        error_code=v[i["error_code"]],
+        created_at=v[i["created_at"]],
+        reported_at=v[i["reported_at"]],
+        due_at=v[i["due_at"]],
+        pulled_at=v[i["pulled_at"]],
+        callback_url=v[i["callback_url"]],
     )
 
 
@@ -127,6 +135,31 @@ _SENT_SINCE = select(_M.created_at, _M.text, _M.template_type).where(
     _M.mobile == bindparam("mobile"),
     _M.created_at > bindparam("since"),
 )
+_LATEST = select(t.messages).where(_M.mobile == bindparam("mobile")).order_by(_M.id.desc()).limit(1)
+_NEXT_DUE = select(func.min(_M.due_at)).where(_M.due_at.is_not(None))
+_MESSAGE_BY_ID = select(t.messages).where(_M.id == bindparam("message_id"))
+_PULLED = (
+    update(t.messages).where(_M.id == bindparam("message_id")).values(pulled_at=bindparam("at"))
+)
+
+
+@cache
+def _pull_reports(dialects: tuple[str, ...], row_locks: bool) -> Select[Any]:
+    """The report queue of one account for these dialects (one statement per set)."""
+    query = (
+        select(t.messages)
+        .where(
+            _M.account_id == bindparam("account_id"),
+            _M.reported_at.is_not(None),
+            _M.pulled_at.is_(None),
+            or_(*(_M.dialect == dialect for dialect in dialects)),
+        )
+        .order_by(_M.reported_at, _M.id)
+        .limit(bindparam("most"))
+    )
+    return query.with_for_update(skip_locked=True) if row_locks else query
+
+
 _DUE = {
     locks: (q.with_for_update(skip_locked=True) if locks else q)
     for locks in (False, True)
@@ -217,10 +250,11 @@ class MessageWrites:
 
     async def lock_sending(self, account_id: int) -> SendingSettings:
         query = _LOCK_SENDING[self.row_locks]
-        row = (await self.conn.execute(query, {"account_id": account_id})).first()
-        if row is None:
+        rows = await fetch(self.conn, query, {"account_id": account_id})
+        if not rows:
             raise errors.AccountNotFound()
-        return SendingSettings(int(row.balance), dict(row.frequency_limits or {}))
+        balance, limits = rows[0]
+        return SendingSettings(int(balance), dict(limits or {}))
 
     async def set_balance(self, account_id: int, balance: int) -> None:
         await self.conn.execute(_SET_BALANCE, {"account_id": account_id, "new_balance": balance})
@@ -229,13 +263,13 @@ class MessageWrites:
         self, account_id: int, name: str, international: bool
     ) -> Signature | None:
         params = {"account_id": account_id, "name": name, "international": international}
-        row = (await self.conn.execute(_APPROVED_SIGNATURE, params)).first()
-        return signature_of(row) if row else None
+        rows = await fetch(self.conn, _APPROVED_SIGNATURE, params)
+        return signature_of(rows[0]) if rows else None
 
     async def template(self, account_id: int, template_id: int) -> Template | None:
         params = {"account_id": account_id, "template_id": template_id}
-        row = (await self.conn.execute(_TEMPLATE, params)).first()
-        return template_of(row) if row else None
+        rows = await fetch(self.conn, _TEMPLATE, params)
+        return template_of(rows[0]) if rows else None
 
     async def templates_of(self, account_id: int) -> list[Template]:
         c = t.templates.c
@@ -248,8 +282,8 @@ class MessageWrites:
 
     async def sent_since(self, account_id: int, mobile: str, since: float) -> list[Sent]:
         params = {"account_id": account_id, "mobile": mobile, "since": since}
-        rows = (await self.conn.execute(_SENT_SINCE, params)).all()
-        return [Sent(r.created_at, r.text, _TYPE.get(r.template_type or "")) for r in rows]
+        rows = await fetch(self.conn, _SENT_SINCE, params)
+        return [Sent(at, text, _TYPE.get(kind or "")) for at, text, kind in rows]
 
     async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
         rows = [_new_row(n) for n in new]
@@ -292,7 +326,7 @@ class MessageWrites:
 
     async def due_messages(self, now: float, limit: int) -> list[Message]:
         query = _DUE[self.row_locks]
-        rows = (await self.conn.execute(query, {"now": now, "most": limit})).all()
+        rows = await fetch(self.conn, query, {"now": now, "most": limit})
         return [message_of(r) for r in rows]
 
     async def reports(self, outcomes: Sequence[Decision], at: float) -> list[Message]:
@@ -372,24 +406,11 @@ class MessageWrites:
     async def pull_reports(
         self, account_id: int, dialects: Sequence[str], limit: int, at: float
     ) -> list[Message]:
-        query = (
-            select(t.messages)
-            .where(
-                _M.account_id == account_id,
-                _M.reported_at.is_not(None),
-                _M.pulled_at.is_(None),
-                _M.dialect.in_(list(dialects)),
-            )
-            .order_by(_M.reported_at, _M.id)
-            .limit(limit)
-        )
-        if self.row_locks:
-            query = query.with_for_update(skip_locked=True)
-        found = [message_of(r) for r in (await self.conn.execute(query)).all()]
+        query = _pull_reports(tuple(dialects), self.row_locks)
+        params = {"account_id": account_id, "most": limit}
+        found = [message_of(r) for r in await fetch(self.conn, query, params)]
         if found:
-            await self.conn.execute(
-                update(t.messages).where(_M.id.in_([m.id for m in found])).values(pulled_at=at)
-            )
+            await self.conn.execute(_PULLED, [{"message_id": m.id, "at": at} for m in found])
         return found
 
     async def pull_replies(
@@ -439,25 +460,27 @@ class MessageReads:
 
     async def message(self, message_id: int) -> Message | None:
         async with self._read() as conn:
-            row = (await conn.execute(select(t.messages).where(_M.id == message_id))).first()
-        return message_of(row) if row else None
+            rows = await fetch(conn, _MESSAGE_BY_ID, {"message_id": message_id})
+        return message_of(rows[0]) if rows else None
 
     async def message_page(
         self, where: MessageFilter, *, limit: int, offset: int = 0
     ) -> tuple[list[Message], int]:
         filters = _filters(where)
         page = select(t.messages).where(*filters).order_by(_M.id.desc()).offset(offset).limit(limit)
-        total = select(func.count()).select_from(t.messages).where(*filters)
+        # Counted up to a bound: a count(*) over ten million rows per inbox read would be
+        # a full scan (a second of the event loop); past the bound the total reads as it.
+        matching = select(_M.id).where(*filters).limit(MOST_COUNTED).subquery()
+        total = select(func.count()).select_from(matching)
         async with self._read() as conn:
             rows = (await conn.execute(page)).all()
             count = int((await conn.execute(total)).scalar_one())
         return [message_of(r) for r in rows], count
 
     async def latest_message(self, mobile: str) -> Message | None:
-        query = select(t.messages).where(_M.mobile == mobile).order_by(_M.id.desc()).limit(1)
         async with self._read() as conn:
-            row = (await conn.execute(query)).first()
-        return message_of(row) if row else None
+            rows = await fetch(conn, _LATEST, {"mobile": mobile})
+        return message_of(rows[0]) if rows else None
 
     async def messages_by_provider_id(
         self, account_id: int, provider_message_id: str
@@ -606,7 +629,7 @@ class MessageReads:
         return bool(result.rowcount)
 
     async def next_due(self) -> float | None:
-        query = select(func.min(_M.due_at)).where(_M.due_at.is_not(None))
         async with self._read() as conn:
-            value = (await conn.execute(query)).scalar_one_or_none()
+            rows = await fetch(conn, _NEXT_DUE)
+        value = rows[0][0] if rows else None
         return None if value is None else float(value)

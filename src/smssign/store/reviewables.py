@@ -37,14 +37,14 @@ from smssign.core.model import (
 from smssign.core.ports import NameFilter, NewSignature, R, Reviewable
 from smssign.core.review import changed
 from smssign.store import tables as t
-from smssign.store.sqlite_direct import Executor
+from smssign.store.sqlite_direct import Executor, fetch
 from smssign.store.templates import template_of, template_values
 
 _COLUMN = {name: index for index, name in enumerate(t.signatures.c.keys())}
 _STATUS = {status.value: status for status in Status}
 
 
-def _signature(row: Row[Any]) -> Signature:
+def _signature(row: Sequence[Any]) -> Signature:
     """A row of `select(t.signatures)` (or RETURNING it): the table's columns in order.
 
     Read by position: by-name lookups through `row._mapping` cost as much as the query.
@@ -442,8 +442,8 @@ class ReviewReads:
             international is not None, match_name, limit is not None
         )
         async with self._read() as conn:
-            rows = (await conn.execute(page, params)).all()
-            total = int((await conn.execute(total_query, params)).scalar_one()) if count else -1
+            rows = await fetch(conn, page, params)
+            total = int((await fetch(conn, total_query, params))[0][0]) if count else -1
         return [_signature(r) for r in rows], total
 
     async def signature(self, sign_id: int) -> Signature | None:

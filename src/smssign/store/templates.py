@@ -13,7 +13,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Row
 
 from smssign.core.model import SIGNATURE, Status, Template, TemplateType
 from smssign.core.templates import TemplateDraft
@@ -25,25 +24,28 @@ _TYPE = {kind.value: kind for kind in TemplateType}
 _LIVE = t.templates.c.deleted_at.is_(None)
 
 
-def template_of(row: Row[Any]) -> Template:
-    """A row of `select(t.templates)` (or RETURNING it)."""
-    m = row._mapping
+_COLUMN = {name: index for index, name in enumerate(t.templates.c.keys())}
+
+
+def template_of(row: Sequence[Any]) -> Template:
+    """A row of `select(t.templates)` (or RETURNING it), read by position."""
+    v, i = tuple(row), _COLUMN
     return Template(
-        id=m["id"],
-        account_id=m["account_id"],
-        name=m["name"],
-        content=m["content"],
-        type=_TYPE[m["type"]],
-        international=bool(m["international"]),
-        remark=m["remark"],
-        status=_STATUS[m["status"]],
-        review_reply=m["review_reply"],
-        submitted_at=m["submitted_at"],
-        reviewed_at=m["reviewed_at"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        version=m["version"],
-        application_id=m["application_id"],
+        id=v[i["id"]],
+        account_id=v[i["account_id"]],
+        name=v[i["name"]],
+        content=v[i["content"]],
+        type=_TYPE[v[i["type"]]],
+        international=bool(v[i["international"]]),
+        remark=v[i["remark"]],
+        status=_STATUS[v[i["status"]]],
+        review_reply=v[i["review_reply"]],
+        submitted_at=v[i["submitted_at"]],
+        reviewed_at=v[i["reviewed_at"]],
+        created_at=v[i["created_at"]],
+        updated_at=v[i["updated_at"]],
+        version=v[i["version"]],
+        application_id=v[i["application_id"]],
     )
 
 
