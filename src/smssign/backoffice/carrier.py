@@ -21,6 +21,9 @@ from smssign.core.sending import SendService
 
 log = logging.getLogger(__name__)
 
+GATHER = 0.005
+"""Seconds the carrier waits after a send woke it, to decide the sends around it at once."""
+
 
 class Carrier:
     def __init__(
@@ -62,6 +65,10 @@ class Carrier:
             if pause > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), pause)
+                if self._wake.is_set():
+                    # Woken by a send: let the sends arriving with it land first, so that
+                    # one transaction decides them together rather than one each.
+                    await asyncio.sleep(GATHER)
             else:
                 await asyncio.sleep(0)
 

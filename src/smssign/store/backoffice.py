@@ -249,7 +249,8 @@ class BackofficeStore(OperatorRows, RecordReads):
     async def dispatch_events(self, now: float, limit: int) -> int:
         e = t.events.c
         pending = select(e.id).where(e.dispatched_at.is_(None)).limit(1)
-        async with self._read() as conn:
+        # An indexed probe, polled all the time: on the event loop (no thread round trip).
+        async with self.database.read() as conn:
             if (await conn.execute(pending)).first() is None:
                 return 0
         async with self._write() as conn:
@@ -323,7 +324,7 @@ class BackofficeStore(OperatorRows, RecordReads):
         fairness: Fairness | None = None,
     ) -> list[Claim]:
         skip = fairness.full() if fairness is not None else frozenset()
-        async with self._read() as conn:
+        async with self.database.read() as conn:
             if (await conn.execute(self._due(now, skip).limit(1))).first() is None:
                 return []
         held = rules.lease(worker, now, lease)
