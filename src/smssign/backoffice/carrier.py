@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from smssign.core import errors
 from smssign.core.clock import Clock
-from smssign.core.sending import SendService
+from smssign.core.sending import DELIVERY_BATCH, SendService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ class Carrier:
                 if count:
                     if self.decided is not None:
                         self.decided()
+                    if count < DELIVERY_BATCH:
+                        # Under a stream of sends there is always one more due: gather
+                        # a few before the next transaction rather than one per send.
+                        await asyncio.sleep(GATHER)
                     continue
                 pause = self.poll_interval
                 due = await self.sending.next_due()

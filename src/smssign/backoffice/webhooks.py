@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GATHER = 0.005
+"""Seconds the worker waits after a wake-up, to dispatch the events around it at once."""
+
 USER_AGENT = "smssign-webhooks/1"
 LONGEST_URL = 2000
 LONGEST_SECRET = 256
@@ -312,6 +315,10 @@ class DeliveryWorker:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.poll_interval):
                             await self._wake.wait()
+                    if self._wake.is_set():
+                        # Woken by new events: gather the ones arriving with them, so
+                        # that one dispatch takes them all rather than one each.
+                        await asyncio.sleep(GATHER)
                     self._wake.clear()
         finally:
             for task in self._sending:
