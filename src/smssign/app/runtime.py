@@ -150,6 +150,7 @@ async def open_runtime(
             )
         # Databases from before secrets were sealed: seal them now, once.
         await repository.reseal_credentials(plaintext_only=True)
+        await repository.prepare_callers()
         blobs = blobs or open_blobs(settings)
         if redis is not None and settings.redis_url:
             replays: ReplayCache = RedisReplays(redis, clock, prefix=settings.redis_prefix)

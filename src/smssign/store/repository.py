@@ -376,6 +376,15 @@ class SqlRepository(ReviewReads, TemplateReads, MessageReads, MessagePruning):
             second = int((await conn.execute(pending)).scalar_one())
         return first + second
 
+    async def prepare_callers(self) -> None:
+        """Make the credentials' generation row if the database has none yet (on start),
+        so that later changes only update it."""
+        async with self._read() as conn:
+            if await fetch(conn, READ_GENERATION):
+                return
+        async with self.transaction() as tx:
+            await bump(tx.conn, postgresql=self.row_locks)
+
     async def unknown_master_key(self) -> str | None:
         """The id of a master key that sealed an active secret but is not among ours.
 
