@@ -244,12 +244,12 @@ def plot(results: dict[str, Any], path: Path) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return "skipped: matplotlib is not installed (pip install 'smssign[bench]')"
-    figure, axes = plt.subplots(2, 2, figsize=(13, 9))
+    figure, axes = plt.subplots(2, 3, figsize=(18, 9))
     rows = results.get("throughput", [])
     ax = axes[0][0]
     names = [r["scenario"] for r in rows]
     ax.bar(names, [r["vs_baseline"] or 0 for r in rows], color="#4477aa")
-    for name, target in (("describe", 0.40), ("modify", 0.20)):
+    for name, target in (("describe", 0.40), ("modify", 0.20), ("send", 0.25), ("send200", 1.0)):
         if name in names:
             at = names.index(name)
             ax.hlines(target, at - 0.4, at + 0.4, colors="#cc3311", linestyles="dashed")
@@ -284,6 +284,29 @@ def plot(results: dict[str, Any], path: Path) -> str:
     ax.set_ylabel("ms")
     ax.set_title("DescribeSmsSignList latency by database size")
     ax.legend()
+
+    ax = axes[0][2]
+    stored = results.get("message_scale", [])
+    labels = [f"{r['target']}\n{r['messages']:,}" for r in stored]
+    positions = list(range(len(stored)))
+    ax.bar([i - 0.2 for i in positions], [r["p50_ms"] for r in stored], width=0.4, label="p50")
+    ax.bar([i + 0.2 for i in positions], [r["p99_ms"] for r in stored], width=0.4, label="p99")
+    ax.set_xticks(positions, labels)
+    ax.set_ylabel("ms")
+    ax.set_title("inbox latest, PullSmsSendStatus by stored messages")
+    ax.legend()
+
+    ax = axes[1][2]
+    rss = [(f"{r['backend']} {r['signatures']:,} sig.", r["rss_mb"]) for r in scale]
+    seen = set()
+    for r in stored:
+        if r["messages"] not in seen:
+            seen.add(r["messages"])
+            rss.append((f"{r['messages']:,} msg.", r["rss_mb"]))
+    ax.barh([name for name, _ in rss], [mb for _, mb in rss], color="#aa3377")
+    ax.axvline(RSS_MB, color="#cc3311", linestyle="dashed")
+    ax.set_xlabel("server RSS, MB")
+    ax.set_title("memory by database size (dashed: goal)")
 
     machine = results["machine"]
     figure.suptitle(
