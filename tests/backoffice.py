@@ -271,6 +271,8 @@ class Receiver:
     """Seconds to wait before answering, after recording the request."""
     plan: Callable[[Received], tuple[int, float] | None] | None = None
     """Status and delay for one request, overriding the above when it returns something."""
+    replies: list[bytes] = field(default_factory=list)
+    """Bodies of the answers in turn; then `ok`, or `not now` for a failure status."""
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -296,6 +298,7 @@ class Receiver:
                         receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
                     )
                     delay = receiver.delay
+                    reply = receiver.replies.pop(0) if receiver.replies else None
                     planned = receiver.plan(received) if receiver.plan else None
                     if planned is not None:
                         status, delay = planned
@@ -303,7 +306,9 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"not now")
+                if reply is None:
+                    reply = b"ok" if status < 300 else b"not now"
+                self.wfile.write(reply)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -542,7 +542,8 @@ async def delivery(call: Call) -> Response:
     if found is None:
         raise ApiError(404, "not_found", "no such delivery")
     data = delivery_json(found, await store.attempts(delivery_id))
-    data["body"] = orjson.loads(found.body)
+    # A push's body is as its provider writes it (a form, say); a webhook's is JSON.
+    data["body"] = found.body if found.push else orjson.loads(found.body)
     return json_response(data)
 
 

@@ -252,8 +252,17 @@ SCHEMAS: dict[str, Any] = {
             "last_error": {"type": "string"},
             "created_at": {"type": "number"},
             "finished_at": {"type": ["number", "null"]},
+            "url": {
+                "type": ["string", "null"],
+                "description": "A push's own target (a provider-format callback); "
+                "null for a delivery to the account's webhook",
+            },
+            "content_type": {"type": ["string", "null"]},
             "attempt_log": {"type": "array", "items": {"type": "object"}},
-            "body": {"type": "object", "description": "The JSON sent (single delivery only)"},
+            "body": {
+                "type": ["object", "string"],
+                "description": "The JSON sent, or a push's body as sent (single delivery only)",
+            },
         },
     },
     "Counts": {"type": "object", "additionalProperties": {"type": "integer"}},

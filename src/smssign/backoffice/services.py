@@ -72,7 +72,7 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
-    return BackofficeStore(runtime.repository.database, render_event)
+    return BackofficeStore(runtime.repository.database, render_event, runtime.providers.pushes)
 
 
 @asynccontextmanager

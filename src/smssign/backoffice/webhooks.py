@@ -6,7 +6,10 @@ transaction. Here a worker inside the server process turns new events into deliv
 and retries failures on a schedule until a 2xx arrives or the schedule runs out. Every
 attempt is logged. Deliveries are claimed with a lease, so several server processes on
 one database share the work, and a delivery left half-done by a stopped process is taken
-up again once its lease runs out; delivery is therefore at least once.
+up again once its lease runs out; delivery is therefore at least once. A push (a
+provider-format callback a dialect derives from an event, core.deliveries.Push) rides the
+same outbox and worker: it goes to its own URL with its own content type, unsigned, and
+may require a given reply body.
 
 The rules (which events are sent, the delivery state machine, retries, fairness) are the
 core's, in smssign.core.deliveries; this module holds the wire format and the worker.
@@ -40,6 +43,7 @@ from smssign.core.deliveries import (
     DeliveryStatus,
     Fairness,
     Outcome,
+    Push,
     RetrySchedule,
     Webhook,
     WebhookStore,
@@ -205,20 +209,27 @@ class _FirstUseClient:
             await self.client.aclose()
 
 
-async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Outcome:
-    """One attempt: POST the body with fresh timestamp and signature headers."""
-    import httpx  # loaded already by the client that sends
-
-    body = claim.delivery.body.encode()
-    timestamp = int(clock.now())
+def _headers(claim: Claim, body: bytes, timestamp: int) -> dict[str, str]:
+    push = claim.delivery.push
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": push.content_type if push else "application/json",
         "User-Agent": USER_AGENT,
         "X-Smssign-Event": claim.delivery.type,
         "X-Smssign-Delivery": str(claim.delivery.id),
-        "X-Smssign-Timestamp": str(timestamp),
-        "X-Smssign-Signature": sign(claim.secret, timestamp, body),
     }
+    if push is None:
+        headers["X-Smssign-Timestamp"] = str(timestamp)
+        headers["X-Smssign-Signature"] = sign(claim.secret, timestamp, body)
+    return headers
+
+
+async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Outcome:
+    """One attempt: POST the body; a webhook delivery with fresh timestamp and signature
+    headers, a push as its own content type."""
+    import httpx  # loaded already by the client that sends
+
+    body = claim.delivery.body.encode()
+    headers = _headers(claim, body, int(clock.now()))
     started_at = clock.now()
     start = time.monotonic()
     status_code: int | None = None
@@ -239,8 +250,13 @@ async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Ou
         # The status line may have arrived before the body broke; an attempt counts only whole.
         error = f"{type(exc).__name__}: {exc}"[:RESPONSE_EXCERPT] or type(exc).__name__
         status_code = None
+    replies = claim.delivery.push.replies if claim.delivery.push else ()
     if status_code is not None and not 200 <= status_code < 300:
         error = f"HTTP {status_code}"
+    elif status_code is not None and replies:
+        answered = excerpt[:RESPONSE_EXCERPT].decode("utf-8", "replace").strip()
+        if answered not in replies:
+            error = f"the reply was not {' or '.join(replies)}"
     return Outcome(
         url=claim.url,
         started_at=started_at,
@@ -388,6 +404,7 @@ __all__ = [
     "DeliveryStatus",
     "DeliveryWorker",
     "Outcome",
+    "Push",
     "RetrySchedule",
     "Sender",
     "Webhook",

@@ -1,7 +1,10 @@
 """Webhook deliveries: which events are sent, how a delivery moves on, who sends what.
 
 The rules only; no SQL and no HTTP. A store persists the states these functions return,
-and the worker (smssign.backoffice.webhooks) sends. A delivery's life:
+and the worker (smssign.backoffice.webhooks) sends. Most deliveries go to the account's
+webhook in smssign's own format; a `Push` is one that carries its own target, body and
+content type (a provider-format callback a dialect derives from an event), and goes
+through the same outbox, retries and attempt log. A delivery's life:
 
     pending --attempt, 2xx--------------------------> delivered
     pending --attempt fails, schedule has more------> pending (next_attempt_at later)
@@ -46,6 +49,18 @@ class Webhook:
 
 
 @dataclass(frozen=True, slots=True)
+class Push:
+    """A delivery with its own target: POSTed to `url` as `body` of `content_type`,
+    delivered when the receiver answers 2xx and, if `replies` names any, with one of
+    them as its whole (stripped) body. No webhook secret signs it."""
+
+    url: str
+    body: str
+    content_type: str
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     event_id: int
@@ -60,6 +75,8 @@ class Delivery:
     last_error: str
     created_at: float
     finished_at: float | None
+    push: Push | None = None
+    """The own target of a push; None for a delivery to the account's webhook."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +115,8 @@ class Outcome:
 
     @property
     def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        """A 2xx with no fault found in it (a push may require a given reply)."""
+        return self.status_code is not None and 200 <= self.status_code < 300 and not self.error
 
 
 # --- when to try again -----------------------------------------------------------------
@@ -240,7 +258,8 @@ def cancelled(state: DeliveryState, at: float) -> DeliveryState:
 
 def retried(state: DeliveryState, now: float, *, has_webhook: bool) -> DeliveryState:
     """One more attempt now, whatever the state; if it fails after the schedule ran
-    out, the delivery fails again. Refused once the account's webhook is gone."""
+    out, the delivery fails again. Refused once the account's webhook is gone (a push,
+    which has its own target, passes `has_webhook=True`)."""
     if not has_webhook:
         raise errors.InvalidSubmission("delivery", "the account has no webhook any more")
     return replace(state, status=DeliveryStatus.PENDING, next_attempt_at=now, finished_at=None)

@@ -6,7 +6,7 @@ The core names no provider. Each `dialects/<name>/provider.py` exports a `Provid
 not the wire protocol itself is read from here: which credentials an account gets and how
 they are issued and kept at rest, the default rate limits, the name rules, the display
 names, and how a credential shows in `accounts create --json`, the console, the admin API,
-seed files and the demo.
+seed files and the demo, and the provider-format callbacks (pushes) its events make.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Any
 
 from smssign.core.clock import Randomness
+from smssign.core.deliveries import Push
 from smssign.core.messages import FrequencyLimit
-from smssign.core.model import Credential
+from smssign.core.model import Credential, Event
 from smssign.core.rules import NameRule
 
 KEY_BYTES = 16
@@ -191,6 +192,10 @@ class Provider:
     frequency_limits: tuple[FrequencyLimit, ...] = ()
     """Per-number sending limits as the provider documents them, checked in this order;
     an account changes them by name (`smssign accounts set --frequency NAME=COUNT`)."""
+    pushes: Callable[[Event], Sequence[Push]] | None = None
+    """The provider-format callbacks an event makes, each to a URL the event names (a
+    review-result callback a submission asked for); the outbox delivers them beside the
+    account's webhook, with the same retries and attempt log."""
 
 
 class Providers:
@@ -257,6 +262,10 @@ class Providers:
 
     def host_patterns(self) -> tuple[str, ...]:
         return tuple(pattern for p in self.providers for pattern in p.host_patterns)
+
+    def pushes(self, event: Event) -> list[Push]:
+        """Every provider's pushes for `event`, in registry order."""
+        return [push for p in self.providers if p.pushes for push in p.pushes(event)]
 
     def requests_copies(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(m for p in self.providers for m in p.requests_copies))

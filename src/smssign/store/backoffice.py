@@ -8,6 +8,8 @@ one writer per process and one error mapping. PostgreSQL claims due deliveries a
 undispatched events with FOR UPDATE SKIP LOCKED, so several server processes can run the
 delivery worker on one database. Which events are delivered and how a delivery moves on
 are the core's rules (smssign.core.deliveries); here they are only read and written.
+An event makes a delivery to its account's webhook and one more for each push the
+providers derive from it (`pushes`); a push carries its own target in its row.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from smssign.core.deliveries import (
     Fairness,
     Lease,
     Outcome,
+    Push,
     RetrySchedule,
     Webhook,
 )
@@ -56,6 +59,19 @@ def _webhook(row: Row[Any]) -> Webhook:
     )
 
 
+def _push(m: Any) -> Push | None:
+    if m["url"] is None:
+        return None
+    replies = tuple(line for line in (m["replies"] or "").split("\n") if line)
+    return Push(m["url"], m["body"], m["content_type"] or "", replies)
+
+
+def _push_values(push: Push | None) -> dict[str, Any]:
+    if push is None:
+        return {"url": None, "content_type": None, "replies": None}
+    return {"url": push.url, "content_type": push.content_type, "replies": "\n".join(push.replies)}
+
+
 def _delivery(row: Row[Any]) -> Delivery:
     m = row._mapping
     return Delivery(
@@ -72,6 +88,7 @@ def _delivery(row: Row[Any]) -> Delivery:
         last_error=m["last_error"],
         created_at=m["created_at"],
         finished_at=m["finished_at"],
+        push=_push(m),
     )
 
 
@@ -89,6 +106,15 @@ def _attempt(row: Row[Any]) -> Attempt:
         response=m["response"],
         delivered=bool(m["delivered"]),
     )
+
+
+def _claim(row: Row[Any]) -> Claim:
+    """A row of `_due`: a push goes to its own URL unsigned, others to the webhook."""
+    delivery = _delivery(row)
+    if delivery.push is not None:
+        return Claim(delivery, delivery.push.url, "")
+    m = row._mapping
+    return Claim(delivery, m["webhook_url"], m["webhook_secret"])
 
 
 def _event(row: Row[Any]) -> Event:
@@ -141,11 +167,17 @@ class BackofficeStore(OperatorRows, RecordReads):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
-        self, database: Database | AsyncEngine, render_event: Callable[[Event], str]
+        self,
+        database: Database | AsyncEngine,
+        render_event: Callable[[Event], str],
+        pushes: Callable[[Event], Sequence[Push]] = lambda event: (),
     ) -> None:
+        """`pushes` are the provider-format deliveries an event makes beside its webhook
+        delivery (core.providers.Providers.pushes)."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
+        self.pushes = pushes
         self.row_locks = self.database.row_locks
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
@@ -235,8 +267,9 @@ class BackofficeStore(OperatorRows, RecordReads):
             )
             if result.rowcount == 0:
                 return False
+            # A push has its own target: removing the webhook leaves it be.
             query = select(*_STATE_COLUMNS).where(
-                d.account_id == account_id, d.status == rules.CLAIMABLE.value
+                d.account_id == account_id, d.status == rules.CLAIMABLE.value, d.url.is_(None)
             )
             if self.row_locks:
                 query = query.with_for_update()
@@ -272,19 +305,26 @@ class BackofficeStore(OperatorRows, RecordReads):
                 )
             }
             first = _state_values(rules.dispatched(now))
-            rows = [
-                {
-                    "event_id": event.id,
-                    "account_id": event.account_id,
-                    "signature_id": event.signature_id,
-                    "type": event.type.value,
-                    "body": self.render_event(event),
-                    "created_at": event.created_at,
-                    **first,
-                }
-                for event in events
-                if rules.dispatches(hooks.get(event.account_id), event.created_at)
-            ]
+            rows: list[dict[str, Any]] = []
+            for event in events:
+                made: list[tuple[str, Push | None]] = [
+                    (push.body, push) for push in self.pushes(event)
+                ]
+                if rules.dispatches(hooks.get(event.account_id), event.created_at):
+                    made.insert(0, (self.render_event(event), None))
+                rows.extend(
+                    {
+                        "event_id": event.id,
+                        "account_id": event.account_id,
+                        "signature_id": event.signature_id,
+                        "type": event.type.value,
+                        "body": body,
+                        "created_at": event.created_at,
+                        **_push_values(push),
+                        **first,
+                    }
+                    for body, push in made
+                )
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
             await conn.execute(
@@ -295,17 +335,22 @@ class BackofficeStore(OperatorRows, RecordReads):
         return len(events)
 
     def _due(self, now: float, skip: frozenset[int]) -> Any:
-        """The deliveries `rules.is_due` allows, of accounts with an enabled webhook."""
+        """The deliveries `rules.is_due` allows: pushes, and those of accounts with an
+        enabled webhook."""
         d = t.deliveries.c
         w = t.webhooks.c
         query = (
-            select(t.deliveries, w.url, w.secret)
-            .join(t.webhooks, w.account_id == d.account_id)
+            select(
+                t.deliveries,
+                w.url.label("webhook_url"),
+                w.secret.label("webhook_secret"),
+            )
+            .outerjoin(t.webhooks, w.account_id == d.account_id)
             .where(
                 d.status == rules.CLAIMABLE.value,
                 d.next_attempt_at <= now,
                 or_(d.lease_until.is_(None), d.lease_until < now),
-                w.enabled,
+                or_(d.url.is_not(None), w.enabled.is_(True)),
             )
             .order_by(d.next_attempt_at, d.id)
         )
@@ -332,7 +377,7 @@ class BackofficeStore(OperatorRows, RecordReads):
             if self.row_locks:
                 query = query.with_for_update(skip_locked=True, of=t.deliveries)
             rows = (await conn.execute(query)).all()
-            claims = [Claim(_delivery(r), r._mapping["url"], r._mapping["secret"]) for r in rows]
+            claims = [_claim(r) for r in rows]
             if fairness is not None:
                 claims = fairness.choose(claims)
             if not claims:
@@ -408,7 +453,8 @@ class BackofficeStore(OperatorRows, RecordReads):
                 )
             ).first()
             before = _state(row)
-            after = rules.retried(before, now, has_webhook=hook is not None)
+            own_target = row._mapping["url"] is not None
+            after = rules.retried(before, now, has_webhook=own_target or hook is not None)
             await self._save_states(conn, [(delivery_id, before, after)])
             row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).one()
         return _delivery(row)

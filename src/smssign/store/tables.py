@@ -127,6 +127,8 @@ templates = Table(
     Column("deleted_at", Float, nullable=True),
     Column("version", Integer, nullable=False),
     Column("application_id", Id, nullable=False),
+    # A dialect's own fields (migration 0007).
+    Column("extra", JSON, nullable=False, server_default=text("'{}'")),
     Index("templates_account", "account_id", "id"),
     Index("templates_status", "status", "submitted_at"),
 )
@@ -254,7 +256,8 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("event_id", Id, ForeignKey("events.id"), nullable=False, unique=True),
+    # An event makes one delivery to the webhook and any number of pushes (migration 0007).
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("signature_id", Id, nullable=True),
     Column("type", String(50), nullable=False),
@@ -269,7 +272,13 @@ deliveries = Table(
     Column("last_error", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
+    # A push's own target (core.deliveries.Push); NULL url: the account's webhook.
+    Column("url", Text, nullable=True),
+    Column("content_type", Text, nullable=True),
+    # The replies that count as delivered, one a line; NULL or empty: any 2xx.
+    Column("replies", Text, nullable=True),
     Index("deliveries_due", "status", "next_attempt_at"),
+    Index("deliveries_event", "event_id"),
     Index("deliveries_account", "account_id", "id"),
     Index("deliveries_signature", "signature_id", "id"),
 )
