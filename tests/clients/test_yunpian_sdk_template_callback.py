@@ -226,3 +226,34 @@ def test_a_review_while_the_server_is_down_is_posted_after_restart(tmp_path: Pat
     finally:
         stop_server(restarted)
         receiver.stop()
+
+
+def test_auto_review_decisions_are_posted_too(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        '[[rule]]\nkind = "template"\nurl = true\ndecision = "reject"\n'
+        'reason = "模板内容不得包含链接"\n',
+        encoding="utf-8",
+    )
+    receiver = Receiver().start()
+    receiver.replies.extend([b"SUCCESS"] * 5)
+    server = start_server(
+        tmp_path, "--no-rate-limit", "--auto-review", "approve",
+        "--auto-review-delay", "0", "--auto-review-rules", str(rules),
+    )  # fmt: skip
+    try:
+        tpl = tpl_of(server, server.create_account())
+        url = receiver.url
+        linking = added(tpl, "【云片科技】订单#order#详情见 https://shop.example.cn", callback=url)
+        wait_until(lambda: receiver.received, timeout=15)
+        fine = added(tpl, "【云片科技】订单#order#已签收", callback=receiver.url)
+        wait_until(lambda: len(receiver.received) >= 2, timeout=15)
+        results = {int(form(r)["tpl_id"]): form(r) for r in receiver.received}
+        assert (results[linking]["check_status"], results[linking]["reason"]) == (
+            "FAIL",
+            "模板内容不得包含链接",
+        )
+        assert (results[fine]["check_status"], results[fine]["reason"]) == ("SUCCESS", "")
+    finally:
+        stop_server(server)
+        receiver.stop()
