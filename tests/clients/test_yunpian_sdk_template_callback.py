@@ -180,7 +180,15 @@ def test_an_update_without_callback_keeps_the_earlier_one(
     wait_until(lambda: receiver.received)
     assert tpl.update({YC.TPL_ID: tpl_id, YC.TPL_CONTENT: "【云片科技】温馨提醒#name#"}).code() == 0
 
-    server.review_template(tpl_id, "approved")
+    # This time an operator decides through the admin API.
+    create_operator(server, f"admin-{tpl_id}")
+    token = operator_token(server, f"admin-{tpl_id}")
+    reviewed = httpx.post(
+        f"{server.url}/admin/api/templates/{tpl_id}/review",
+        json={"decision": "approved"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert reviewed.status_code == 200, reviewed.text
 
     _, again = wait_until(lambda: len(receiver.received) >= 2 and receiver.received)
     assert form(again)["check_status"] == "SUCCESS"
