@@ -19,6 +19,7 @@ from tests.backoffice import (
     Received,
     Receiver,
     create_operator,
+    login,
     operator_token,
     set_webhook,
     smssign,
@@ -102,6 +103,22 @@ def test_an_approval_is_posted_to_the_callback(server: Server, receiver: Receive
     ).json()
     assert (shown["url"], shown["body"]) == (receiver.url, result.body.decode())
     assert shown["attempt_log"][0]["delivered"] is True
+    # So does the console's delivery page, with its retry button.
+    console = login(server, f"callback-{tpl_id}")
+    try:
+        page = console.get(f"/console/deliveries/{delivery['id']}").text
+    finally:
+        console.close()
+    assert f"<code>{receiver.url}</code>" in page and "check_status=SUCCESS" in page
+    assert f"/console/deliveries/{delivery['id']}/retry" in page
+    # An operator may send a push again though the account has no webhook.
+    again = httpx.post(
+        f"{server.url}/admin/api/deliveries/{delivery['id']}/retry",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert again.status_code == 200, again.text
+    _, resent = wait_until(lambda: len(receiver.received) >= 2 and receiver.received)
+    assert resent.body == result.body
 
 
 def test_a_rejection_carries_its_reason_and_is_retried_until_success(
