@@ -294,6 +294,23 @@ async def post(
     )
 
 
+def _dead_here(holder: str) -> bool:
+    """Whether a worker name (`host:pid:id`) is of this host and its process is gone."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # another worker of this very process, alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # there, but another user's
+    return False
+
+
 class DeliveryWorker:
     """Dispatches new events and sends due deliveries, each in a task of its own.
 
@@ -343,6 +360,8 @@ class DeliveryWorker:
         on the way out."""
         client: Sender = self._client or _FirstUseClient(self.timeout)
         try:
+            with contextlib.suppress(errors.Unavailable):
+                await self.free_orphans()
             while True:
                 try:
                     busy = await self.fill(client)
@@ -368,6 +387,19 @@ class DeliveryWorker:
                 await asyncio.shield(self.store.release_leases(self.name))
             if isinstance(client, _FirstUseClient):
                 await client.aclose()
+
+    async def free_orphans(self) -> list[str]:
+        """Hand back the leases of this host's workers whose process is gone (killed, or
+        crashed), so that a restart resumes their deliveries at once instead of when
+        their leases run out; returns those workers. Other hosts' leases run out."""
+        freed = []
+        for holder in await self.store.lease_holders(self.clock.now()):
+            if holder != self.name and _dead_here(holder):
+                await self.store.release_leases(holder)
+                freed.append(holder)
+        if freed:
+            log.info("webhook worker: took over the deliveries of %s", ", ".join(freed))
+        return freed
 
     async def step(self, client: Sender) -> bool:
         """One pass that waits for the sends it starts (tests drive the worker with it);

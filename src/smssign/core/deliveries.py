@@ -345,6 +345,10 @@ class WebhookStore(Protocol):
 
     async def release_leases(self, worker: str) -> None: ...
 
+    async def lease_holders(self, now: float) -> list[str]:
+        """The workers holding a lease on a pending delivery that has not run out."""
+        ...
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         """Schedule a finished or waiting delivery for an attempt now (see `retried`)."""
         ...

@@ -395,6 +395,20 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
                 conn, [(i, state, rules.released(state, worker)) for i, state in states]
             )
 
+    async def lease_holders(self, now: float) -> list[str]:
+        d = t.deliveries.c
+        query = (
+            select(d.leased_by)
+            .where(
+                d.status == rules.CLAIMABLE.value,
+                d.leased_by.is_not(None),
+                d.lease_until >= now,
+            )
+            .distinct()
+        )
+        async with self._read() as conn:
+            return sorted(str(r[0]) for r in (await conn.execute(query)).all())
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         d = t.deliveries.c
         if not 0 < delivery_id <= MAX_ID:
