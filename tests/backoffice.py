@@ -263,16 +263,17 @@ def signed_correctly(secret: str, received: Received) -> bool:
 
 @dataclass
 class Receiver:
-    """A local HTTP server that records every POST; `statuses` answers them in turn."""
+    """A local HTTP server that records every POST; `statuses` answers them in turn,
+    and `bodies` (then `body`) are the answers' bodies ("ok" / "not now" without)."""
 
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
+    bodies: list[bytes] = field(default_factory=list)
+    body: bytes | None = None
     delay: float = 0.0
     """Seconds to wait before answering, after recording the request."""
     plan: Callable[[Received], tuple[int, float] | None] | None = None
     """Status and delay for one request, overriding the above when it returns something."""
-    replies: list[bytes] = field(default_factory=list)
-    """Bodies of the answers in turn; then `ok`, or `not now` for a failure status."""
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -298,7 +299,7 @@ class Receiver:
                         receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
                     )
                     delay = receiver.delay
-                    reply = receiver.replies.pop(0) if receiver.replies else None
+                    answer = receiver.bodies.pop(0) if receiver.bodies else receiver.body
                     planned = receiver.plan(received) if receiver.plan else None
                     if planned is not None:
                         status, delay = planned
@@ -306,9 +307,9 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                if reply is None:
-                    reply = b"ok" if status < 300 else b"not now"
-                self.wfile.write(reply)
+                if answer is None:
+                    answer = b"ok" if status < 300 else b"not now"
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -4,7 +4,6 @@ result at a local receiver, retried until it answers SUCCESS, across a restart t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ import pytest
 from yunpian_python_sdk.model import constant as YC
 from yunpian_python_sdk.ypclient import YunpianClient
 
+from smssign.backoffice.services import open_backoffice
+from smssign.backoffice.timeline import delivery_json
 from tests.backoffice import (
     Received,
     Receiver,
@@ -40,8 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    running = Receiver(default_status=200).start()
-    running.replies.extend([b"SUCCESS"] * 20)
+    running = Receiver(body=b"SUCCESS").start()
     yield running
     running.stop()
 
@@ -69,8 +69,15 @@ def added(tpl: Any, content: str, **extra: str) -> int:
 
 
 def pushes(server: Server, account_id: int) -> list[dict[str, Any]]:
-    shown = json.loads(smssign(server, "webhooks", "show", str(account_id), "--json").stdout)
-    return list(shown["deliveries"])
+    """The account's deliveries in Yunpian's push format, newest first, as the admin API
+    shows them."""
+
+    async def read(runtime: Any) -> list[dict[str, Any]]:
+        async with open_backoffice(runtime) as backoffice:
+            found = await backoffice.store.deliveries(account_id=account_id, channel="yunpian")
+        return [delivery_json(d) for d in found]
+
+    return list(server.run(read))
 
 
 def test_an_approval_is_posted_to_the_callback(server: Server, receiver: Receiver) -> None:
@@ -103,6 +110,12 @@ def test_an_approval_is_posted_to_the_callback(server: Server, receiver: Receive
     ).json()
     assert (shown["url"], shown["body"]) == (receiver.url, result.body.decode())
     assert shown["attempt_log"][0]["delivered"] is True
+    # And the template's timeline lists it with its attempts.
+    timeline = httpx.get(
+        f"{server.url}/admin/api/templates/{tpl_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json()["timeline"]
+    (entry,) = [e for e in timeline if e["kind"] == "delivery"]
+    assert (entry["delivery"]["channel"], entry["delivery"]["url"]) == ("yunpian", receiver.url)
     # So does the console's delivery page, with its retry button.
     console = login(server, f"callback-{tpl_id}")
     try:
@@ -127,7 +140,7 @@ def test_a_rejection_carries_its_reason_and_is_retried_until_success(
     account = server.create_account()
     tpl = tpl_of(server, account)
     tpl_id = added(tpl, "【云片科技】订单#order#已发货", callback=receiver.url)
-    receiver.replies[:0] = [b"ok"]  # a 200 that is not SUCCESS or 0 counts as not received
+    receiver.bodies[:0] = [b"ok"]  # a 200 that is not SUCCESS or 0 counts as not received
 
     smssign(
         server, "review", "reject", str(tpl_id), "--kind", "template", "--reason", "缺少业务说明"
@@ -230,8 +243,7 @@ def test_a_bad_callback_is_refused_with_code_2(server: Server) -> None:
 
 
 def test_a_review_while_the_server_is_down_is_posted_after_restart(tmp_path: Path) -> None:
-    receiver = Receiver().start()
-    receiver.replies.extend([b"0"] * 5)
+    receiver = Receiver(body=b"0").start()
     server = start_server(tmp_path, "--no-rate-limit")
     try:
         account = server.create_account()
@@ -260,8 +272,7 @@ def test_auto_review_decisions_are_posted_too(tmp_path: Path) -> None:
         'reason = "模板内容不得包含链接"\n',
         encoding="utf-8",
     )
-    receiver = Receiver().start()
-    receiver.replies.extend([b"SUCCESS"] * 5)
+    receiver = Receiver(body=b"SUCCESS").start()
     server = start_server(
         tmp_path, "--no-rate-limit", "--auto-review", "approve",
         "--auto-review-delay", "0", "--auto-review-rules", str(rules),

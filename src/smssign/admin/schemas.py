@@ -252,16 +252,20 @@ SCHEMAS: dict[str, Any] = {
             "last_error": {"type": "string"},
             "created_at": {"type": "number"},
             "finished_at": {"type": ["number", "null"]},
+            "channel": {
+                "type": "string",
+                "description": "`webhook`, or the provider format of a report or push",
+            },
             "url": {
                 "type": ["string", "null"],
-                "description": "A push's own target (a provider-format callback); "
-                "null for a delivery to the account's webhook",
+                "description": "Where a report or push goes; null for a webhook delivery "
+                "(sent to the account's webhook)",
             },
-            "content_type": {"type": ["string", "null"]},
             "attempt_log": {"type": "array", "items": {"type": "object"}},
             "body": {
                 "type": ["object", "string"],
-                "description": "The JSON sent, or a push's body as sent (single delivery only)",
+                "description": "The JSON sent, or a report's or push's body as sent "
+                "(single delivery only)",
             },
         },
     },

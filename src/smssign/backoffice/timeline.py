@@ -174,8 +174,8 @@ def delivery_json(delivery: Delivery, attempts: Sequence[Attempt] = ()) -> dict[
         "last_error": delivery.last_error,
         "created_at": delivery.created_at,
         "finished_at": delivery.finished_at,
-        "url": delivery.push.url if delivery.push else None,
-        "content_type": delivery.push.content_type if delivery.push else None,
+        "channel": delivery.channel,
+        "url": delivery.url,
         "attempt_log": [
             {
                 "number": a.number,

@@ -1,10 +1,7 @@
 """Webhook deliveries: which events are sent, how a delivery moves on, who sends what.
 
 The rules only; no SQL and no HTTP. A store persists the states these functions return,
-and the worker (smssign.backoffice.webhooks) sends. Most deliveries go to the account's
-webhook in smssign's own format; a `Push` is one that carries its own target, body and
-content type (a provider-format callback a dialect derives from an event), and goes
-through the same outbox, retries and attempt log. A delivery's life:
+and the worker (smssign.backoffice.webhooks) sends. A delivery's life:
 
     pending --attempt, 2xx--------------------------> delivered
     pending --attempt fails, schedule has more------> pending (next_attempt_at later)
@@ -49,18 +46,6 @@ class Webhook:
 
 
 @dataclass(frozen=True, slots=True)
-class Push:
-    """A delivery with its own target: POSTed to `url` as `body` of `content_type`,
-    delivered when the receiver answers 2xx and, if `replies` names any, with one of
-    them as its whole (stripped) body. No webhook secret signs it."""
-
-    url: str
-    body: str
-    content_type: str
-    replies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     event_id: int
@@ -75,8 +60,10 @@ class Delivery:
     last_error: str
     created_at: float
     finished_at: float | None
-    push: Push | None = None
-    """The own target of a push; None for a delivery to the account's webhook."""
+    channel: str = "webhook"
+    """`webhook`, or the name of the report format it carries (core/reports.py)."""
+    url: str | None = None
+    """Where a report goes; a webhook's URL is its account's webhook's at each attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +99,13 @@ class Outcome:
     status_code: int | None
     error: str
     response: str
+    answered: bool = True
+    """False when the receiver's reply is not the success answer its format expects (a
+    status report's receiver answers in its provider's terms, not only with a 2xx)."""
 
     @property
     def delivered(self) -> bool:
-        """A 2xx with no fault found in it (a push may require a given reply)."""
-        return self.status_code is not None and 200 <= self.status_code < 300 and not self.error
+        return self.status_code is not None and 200 <= self.status_code < 300 and self.answered
 
 
 # --- when to try again -----------------------------------------------------------------
@@ -258,8 +247,7 @@ def cancelled(state: DeliveryState, at: float) -> DeliveryState:
 
 def retried(state: DeliveryState, now: float, *, has_webhook: bool) -> DeliveryState:
     """One more attempt now, whatever the state; if it fails after the schedule ran
-    out, the delivery fails again. Refused once the account's webhook is gone (a push,
-    which has its own target, passes `has_webhook=True`)."""
+    out, the delivery fails again. Refused once the account's webhook is gone."""
     if not has_webhook:
         raise errors.InvalidSubmission("delivery", "the account has no webhook any more")
     return replace(state, status=DeliveryStatus.PENDING, next_attempt_at=now, finished_at=None)
@@ -357,6 +345,10 @@ class WebhookStore(Protocol):
 
     async def release_leases(self, worker: str) -> None: ...
 
+    async def lease_holders(self, now: float) -> list[str]:
+        """The workers holding a lease on a pending delivery that has not run out."""
+        ...
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         """Schedule a finished or waiting delivery for an attempt now (see `retried`)."""
         ...
@@ -371,8 +363,9 @@ class WebhookStore(Protocol):
         status: DeliveryStatus | None = None,
         offset: int = 0,
         limit: int = 50,
+        channel: str | None = "webhook",
     ) -> list[Delivery]:
-        """Newest first."""
+        """Newest first; webhook deliveries only unless another `channel` (None: all)."""
         ...
 
     async def attempts(self, delivery_id: int) -> list[Attempt]: ...

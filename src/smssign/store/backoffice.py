@@ -1,15 +1,17 @@
 """SQL for the back office: server keys, webhooks, deliveries, console reads.
 
 With the operator rows (store/operators.py) it implements `OperatorStore`
-(smssign.core.operators); here `WebhookStore`
-(smssign.core.deliveries), plus the cross-account reads the console and the admin API
-show. Writes go through the same `Database` as the main repository (store/database.py):
-one writer per process and one error mapping. PostgreSQL claims due deliveries and
+(smssign.core.operators), with the report rows (store/reports.py) `ReportStore`
+(smssign.core.reports); here `WebhookStore` (smssign.core.deliveries), plus the
+cross-account reads the console and the admin API show. Webhook and report deliveries
+share the `deliveries` table, the dispatcher and the claims; a webhook delivery reads its
+URL and secret from `webhooks` when claimed, a report delivery carries its URL.
+
+Writes go through the same `Database` as the main repository (store/database.py): one
+writer per process and one error mapping. PostgreSQL claims due deliveries and
 undispatched events with FOR UPDATE SKIP LOCKED, so several server processes can run the
 delivery worker on one database. Which events are delivered and how a delivery moves on
 are the core's rules (smssign.core.deliveries); here they are only read and written.
-An event makes a delivery to its account's webhook and one more for each push the
-providers derive from it (`pushes`); a push carries its own target in its row.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,15 +36,16 @@ from smssign.core.deliveries import (
     Fairness,
     Lease,
     Outcome,
-    Push,
     RetrySchedule,
     Webhook,
 )
 from smssign.core.model import Event, Subject
+from smssign.core.reports import NO_FORMATS, WEBHOOK, Push, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
+from smssign.store.reports import ReportRows, delivery_of
 from smssign.store.reviewables import event_of
 from smssign.store.sqlite_direct import Executor
 
@@ -59,37 +62,7 @@ def _webhook(row: Row[Any]) -> Webhook:
     )
 
 
-def _push(m: Any) -> Push | None:
-    if m["url"] is None:
-        return None
-    replies = tuple(line for line in (m["replies"] or "").split("\n") if line)
-    return Push(m["url"], m["body"], m["content_type"] or "", replies)
-
-
-def _push_values(push: Push | None) -> dict[str, Any]:
-    if push is None:
-        return {"url": None, "content_type": None, "replies": None}
-    return {"url": push.url, "content_type": push.content_type, "replies": "\n".join(push.replies)}
-
-
-def _delivery(row: Row[Any]) -> Delivery:
-    m = row._mapping
-    return Delivery(
-        id=m["id"],
-        event_id=m["event_id"],
-        account_id=m["account_id"],
-        signature_id=m["signature_id"],
-        type=m["type"],
-        body=m["body"],
-        status=DeliveryStatus(m["status"]),
-        attempts=m["attempts"],
-        next_attempt_at=m["next_attempt_at"],
-        last_status_code=m["last_status_code"],
-        last_error=m["last_error"],
-        created_at=m["created_at"],
-        finished_at=m["finished_at"],
-        push=_push(m),
-    )
+_delivery = delivery_of
 
 
 def _attempt(row: Row[Any]) -> Attempt:
@@ -106,15 +79,6 @@ def _attempt(row: Row[Any]) -> Attempt:
         response=m["response"],
         delivered=bool(m["delivered"]),
     )
-
-
-def _claim(row: Row[Any]) -> Claim:
-    """A row of `_due`: a push goes to its own URL unsigned, others to the webhook."""
-    delivery = _delivery(row)
-    if delivery.push is not None:
-        return Claim(delivery, delivery.push.url, "")
-    m = row._mapping
-    return Claim(delivery, m["webhook_url"], m["webhook_secret"])
 
 
 def _event(row: Row[Any]) -> Event:
@@ -163,20 +127,23 @@ _STATE_COLUMNS = (
 _SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
 
 
-class BackofficeStore(OperatorRows, RecordReads):
+class BackofficeStore(OperatorRows, ReportRows, RecordReads):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
         self,
         database: Database | AsyncEngine,
         render_event: Callable[[Event], str],
+        formats: ReportFormats = NO_FORMATS,
         pushes: Callable[[Event], Sequence[Push]] = lambda event: (),
     ) -> None:
-        """`pushes` are the provider-format deliveries an event makes beside its webhook
-        delivery (core.providers.Providers.pushes)."""
+        """`formats`: the registered dialects' report formats; without them no status
+        report or reply is pushed. `pushes`: the other provider-format callbacks an
+        event makes (core.providers.Providers.pushes)."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
+        self.formats = formats
         self.pushes = pushes
         self.row_locks = self.database.row_locks
 
@@ -267,9 +234,10 @@ class BackofficeStore(OperatorRows, RecordReads):
             )
             if result.rowcount == 0:
                 return False
-            # A push has its own target: removing the webhook leaves it be.
             query = select(*_STATE_COLUMNS).where(
-                d.account_id == account_id, d.status == rules.CLAIMABLE.value, d.url.is_(None)
+                d.account_id == account_id,
+                d.status == rules.CLAIMABLE.value,
+                d.channel == WEBHOOK,
             )
             if self.row_locks:
                 query = query.with_for_update()
@@ -305,28 +273,39 @@ class BackofficeStore(OperatorRows, RecordReads):
                 )
             }
             first = _state_values(rules.dispatched(now))
-            rows: list[dict[str, Any]] = []
-            for event in events:
-                made: list[tuple[str, Push | None]] = [
-                    (push.body, push) for push in self.pushes(event)
-                ]
-                if rules.dispatches(hooks.get(event.account_id), event.created_at):
-                    made.insert(0, (self.render_event(event), None))
-                rows.extend(
-                    {
-                        "event_id": event.id,
-                        "account_id": event.account_id,
-                        "signature_id": event.signature_id,
-                        "type": event.type.value,
-                        "body": body,
-                        "created_at": event.created_at,
-                        **_push_values(push),
-                        **first,
-                    }
-                    for body, push in made
-                )
+            rows = [
+                {
+                    "event_id": event.id,
+                    "account_id": event.account_id,
+                    "signature_id": event.signature_id,
+                    "type": event.type.value,
+                    "body": self.render_event(event),
+                    "created_at": event.created_at,
+                    "channel": WEBHOOK,
+                    "url": None,
+                    **first,
+                }
+                for event in events
+                if rules.dispatches(hooks.get(event.account_id), event.created_at)
+            ]
+            rows += [
+                {
+                    "event_id": event.id,
+                    "account_id": event.account_id,
+                    "signature_id": event.signature_id,
+                    "type": event.type.value,
+                    "body": push.body,
+                    "created_at": event.created_at,
+                    "channel": push.channel,
+                    "url": push.url,
+                    **first,
+                }
+                for event in events
+                for push in self.pushes(event)
+            ]
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
+            await self._dispatch_reports(conn, events, first)
             await conn.execute(
                 update(t.events)
                 .where(e.id.in_([event.id for event in events]))
@@ -335,22 +314,22 @@ class BackofficeStore(OperatorRows, RecordReads):
         return len(events)
 
     def _due(self, now: float, skip: frozenset[int]) -> Any:
-        """The deliveries `rules.is_due` allows: pushes, and those of accounts with an
-        enabled webhook."""
+        """The deliveries `rules.is_due` allows: reports, and webhook deliveries of
+        accounts with an enabled webhook (whose URL and secret they are sent with)."""
         d = t.deliveries.c
         w = t.webhooks.c
         query = (
             select(
                 t.deliveries,
-                w.url.label("webhook_url"),
-                w.secret.label("webhook_secret"),
+                func.coalesce(d.url, w.url).label("target"),
+                func.coalesce(w.secret, "").label("key"),
             )
-            .outerjoin(t.webhooks, w.account_id == d.account_id)
+            .outerjoin(t.webhooks, and_(w.account_id == d.account_id, d.channel == WEBHOOK))
             .where(
                 d.status == rules.CLAIMABLE.value,
                 d.next_attempt_at <= now,
                 or_(d.lease_until.is_(None), d.lease_until < now),
-                or_(d.url.is_not(None), w.enabled.is_(True)),
+                or_(d.channel != WEBHOOK, w.enabled.is_(True)),
             )
             .order_by(d.next_attempt_at, d.id)
         )
@@ -377,7 +356,7 @@ class BackofficeStore(OperatorRows, RecordReads):
             if self.row_locks:
                 query = query.with_for_update(skip_locked=True, of=t.deliveries)
             rows = (await conn.execute(query)).all()
-            claims = [_claim(r) for r in rows]
+            claims = [Claim(_delivery(r), r._mapping["target"], r._mapping["key"]) for r in rows]
             if fairness is not None:
                 claims = fairness.choose(claims)
             if not claims:
@@ -434,6 +413,20 @@ class BackofficeStore(OperatorRows, RecordReads):
                 conn, [(i, state, rules.released(state, worker)) for i, state in states]
             )
 
+    async def lease_holders(self, now: float) -> list[str]:
+        d = t.deliveries.c
+        query = (
+            select(d.leased_by)
+            .where(
+                d.status == rules.CLAIMABLE.value,
+                d.leased_by.is_not(None),
+                d.lease_until >= now,
+            )
+            .distinct()
+        )
+        async with self._read() as conn:
+            return sorted(str(r[0]) for r in (await conn.execute(query)).all())
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         d = t.deliveries.c
         if not 0 < delivery_id <= MAX_ID:
@@ -453,8 +446,9 @@ class BackofficeStore(OperatorRows, RecordReads):
                 )
             ).first()
             before = _state(row)
-            own_target = row._mapping["url"] is not None
-            after = rules.retried(before, now, has_webhook=own_target or hook is not None)
+            # A report carries its own URL: it needs no webhook.
+            has_target = hook is not None or row._mapping["channel"] != WEBHOOK
+            after = rules.retried(before, now, has_webhook=has_target)
             await self._save_states(conn, [(delivery_id, before, after)])
             row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).one()
         return _delivery(row)
@@ -476,9 +470,12 @@ class BackofficeStore(OperatorRows, RecordReads):
         status: DeliveryStatus | None = None,
         offset: int = 0,
         limit: int = 50,
+        channel: str | None = WEBHOOK,
     ) -> list[Delivery]:
         d = t.deliveries.c
         query = select(t.deliveries).order_by(d.id.desc()).offset(offset).limit(limit)
+        if channel is not None:
+            query = query.where(d.channel == channel)
         if account_id is not None:
             query = query.where(d.account_id == account_id)
         if signature_id is not None:
@@ -498,7 +495,7 @@ class BackofficeStore(OperatorRows, RecordReads):
 
     async def delivery_counts(self, account_id: int | None = None) -> dict[str, int]:
         d = t.deliveries.c
-        query = select(d.status, func.count()).group_by(d.status)
+        query = select(d.status, func.count()).where(d.channel == WEBHOOK).group_by(d.status)
         if account_id is not None:
             query = query.where(d.account_id == account_id)
         async with self._read() as conn:
@@ -510,7 +507,8 @@ class BackofficeStore(OperatorRows, RecordReads):
     # --- console reads: see store/records.py ---------------------------------------
 
     async def subject_deliveries(self, subject: Subject, limit: int = 500) -> list[Delivery]:
-        """The webhook deliveries of a reviewable's events, newest first."""
+        """The deliveries of a reviewable's events (to its webhook, and its provider's
+        pushes such as a review callback), newest first."""
         d, e = t.deliveries.c, t.events.c
         query = (
             select(t.deliveries)

@@ -8,6 +8,7 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
 from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
+from smssign.dialects.yunpian.reports import REPORTS
 from smssign.dialects.yunpian.review_callback import pushes
 
 CREDENTIAL = "yunpian"
@@ -75,5 +76,6 @@ PROVIDER = Provider(
     name_rules={"mainland": NAME},
     hosts=("sms.yunpian.com", "us.yunpian.com"),
     frequency_limits=FREQUENCY_LIMITS,
+    reports=REPORTS,
     pushes=pushes,
 )

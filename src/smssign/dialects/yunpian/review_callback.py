@@ -4,9 +4,9 @@
 is accepted too); the handlers keep it in the template's `extra` under `CALLBACK`. When the
 template is then approved or rejected, by whatever means (console, CLI, admin API,
 auto-review), the provider registry's `pushes` hook turns the review event into a push:
-a form-encoded POST of `tpl_id`, `tpl_content`, `check_status` and `reason` (spec §2.6,
-in the style of Yunpian's other pushes), delivered once the receiver answers `SUCCESS`
-or `0`, and retried on the outbox's schedule until then.
+a form-encoded POST of `tpl_id`, `tpl_content`, `check_status` and `reason` (spec §2.6),
+in the wire of Yunpian's other pushes (reports.py: the same Content-Type, delivered once
+the receiver answers `SUCCESS` or `0`, retried on the outbox's schedule until then).
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from smssign.core.deliveries import Push
 from smssign.core.model import Event, EventType
+from smssign.core.reports import Push
 from smssign.core.templates import parse
+from smssign.dialects.yunpian.reports import REPORTS
 
 CALLBACK = "callback"
 """The key of the callback URL in a template's `extra`."""
-
-CONTENT_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
-REPLIES = ("SUCCESS", "0")
-"""Receiver answers that count as received (spec §4.2); anything else is tried again."""
 
 _RESULTS = {
     EventType.TEMPLATE_APPROVED: "SUCCESS",
@@ -63,4 +60,4 @@ def pushes(event: Event) -> Sequence[Push]:
             "reason": reason,
         }
     )
-    return (Push(url, body, CONTENT_TYPE, REPLIES),)
+    return (Push(REPORTS.name, url, body),)
