@@ -120,10 +120,17 @@ def test_an_approval_is_posted_to_the_callback(server: Server, receiver: Receive
     console = login(server, f"callback-{tpl_id}")
     try:
         page = console.get(f"/console/deliveries/{delivery['id']}").text
+        # The template's page shows the callback and names the delivery for what it is.
+        english = console.get(f"/console/templates/{tpl_id}").text
+        chinese = console.get(
+            f"/console/templates/{tpl_id}", headers={"Accept-Language": "zh-CN"}
+        ).text
     finally:
         console.close()
     assert f"<code>{receiver.url}</code>" in page and "check_status=SUCCESS" in page
     assert f"/console/deliveries/{delivery['id']}/retry" in page
+    assert receiver.url in english and "<strong>Callback</strong>" in english
+    assert "<strong>回调</strong>" in chinese and "服务商字段" in chinese
     # An operator may send a push again though the account has no webhook.
     again = httpx.post(
         f"{server.url}/admin/api/deliveries/{delivery['id']}/retry",
