@@ -9,7 +9,6 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
 from smssign.core.rules import HAN_ALNUM, NameRule
-# One callback format for both Tencent dialects (spec §5), declared in the legacy folder.
 from smssign.dialects.tencent_legacy.reports import REPORTS
 
 CREDENTIAL = "tencent"
@@ -102,5 +101,6 @@ PROVIDER = Provider(
     host_patterns=(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com",),
     walkthrough=_walkthrough,
     frequency_limits=FREQUENCY_LIMITS,
+    # One callback format for both Tencent dialects (spec §5), declared in the legacy folder.
     reports=REPORTS,
 )
