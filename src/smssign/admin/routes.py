@@ -40,7 +40,6 @@ from smssign.core.model import (
 )
 from smssign.core.ports import Reviewable
 from smssign.core.providers import Providers
-from smssign.core.reports import WEBHOOK
 from smssign.core.review import KINDS
 from smssign.web.transport import read_body
 
@@ -543,8 +542,10 @@ async def delivery(call: Call) -> Response:
     if found is None:
         raise ApiError(404, "not_found", "no such delivery")
     data = delivery_json(found, await store.attempts(delivery_id))
-    # A report's or push's body is as its provider writes it (a form, say); a webhook's JSON.
-    data["body"] = orjson.loads(found.body) if found.channel == WEBHOOK else found.body
+    try:
+        data["body"] = orjson.loads(found.body)
+    except orjson.JSONDecodeError:
+        data["body"] = found.body  # a form-encoded status report
     return json_response(data)
 
 

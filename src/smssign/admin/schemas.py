@@ -254,18 +254,17 @@ SCHEMAS: dict[str, Any] = {
             "finished_at": {"type": ["number", "null"]},
             "channel": {
                 "type": "string",
-                "description": "`webhook`, or the provider format of a report or push",
+                "description": "webhook, or the report format of a status-report delivery",
             },
             "url": {
                 "type": ["string", "null"],
-                "description": "Where a report or push goes; null for a webhook delivery "
-                "(sent to the account's webhook)",
+                "description": "Where a report goes; null for a webhook (its account's URL)",
             },
             "attempt_log": {"type": "array", "items": {"type": "object"}},
             "body": {
-                "type": ["object", "string"],
-                "description": "The JSON sent, or a report's or push's body as sent "
-                "(single delivery only)",
+                "type": ["object", "array", "string"],
+                "description": "What is sent (single delivery only): the JSON, or the text of "
+                "a form-encoded report",
             },
         },
     },
