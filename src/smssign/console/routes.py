@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from smssign.backoffice.operators import LoginRefused
 from smssign.backoffice.timeline import FieldChange, compare
 from smssign.backoffice.webhooks import DeliveryStatus
+from smssign.console import message_pages
 from smssign.console.i18n import LANG_COOKIE, LANG_COOKIE_AGE, LANGUAGES
 from smssign.console.session import (
     LOGIN_COOKIE,
@@ -97,11 +98,14 @@ async def logout(visit: Visit) -> Response:
 async def dashboard(visit: Visit) -> Response:
     store = visit.backoffice.store
     oldest, _ = await store.signature_list(statuses=[Status.PENDING], oldest_first=True, limit=1)
+    today = message_pages.day_start(visit.backoffice.runtime.clock.now())
     return visit.render(
         "dashboard.html",
         counts=await store.status_counts(),
         template_counts=await store.status_counts(TEMPLATE),
         deliveries=await store.delivery_counts(),
+        message_counts=await store.message_counts(today),
+        today=today,
         oldest=oldest[0] if oldest else None,
         policy=visit.backoffice.policy,
     )
@@ -520,6 +524,7 @@ def routes() -> list[BaseRoute]:
         Route("/templates/{template_id}", page(template), methods=get),
         Route("/templates/{template_id}/review", page(template_review), methods=post),
         Route("/images/{digest}", page(image), methods=get),
+        *message_pages.routes(),
         Route("/accounts", page(accounts), methods=both),
         Route("/accounts/{account_id}", page(account), methods=get),
         Route("/accounts/{account_id}/policy", page(policy), methods=post),

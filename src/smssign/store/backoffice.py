@@ -38,6 +38,7 @@ from smssign.core.deliveries import (
 from smssign.core.model import Event, Subject
 from smssign.store import tables as t
 from smssign.store.database import Database
+from smssign.store.message_records import MessageRecords
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
 from smssign.store.reviewables import event_of
@@ -137,7 +138,7 @@ _STATE_COLUMNS = (
 _SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
 
 
-class BackofficeStore(OperatorRows, RecordReads):
+class BackofficeStore(OperatorRows, RecordReads, MessageRecords):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
