@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.conftest import Server, start_server, stop_server
 from tests.samples import OTHER_PNG_B64, PNG_B64
 
@@ -197,6 +199,9 @@ def test_demo_prints_a_tccli_send_and_a_curl_that_reads_the_message_back(tmp_pat
         assert message["text"] == f"【{DEMO_SENDING_SIGNATURE}】您的验证码是123456，5分钟内有效。"
         assert message["provider_message_id"] == status["SerialNo"]
         assert (message["mobile"], message["status"]) == ("+8613800138000", "delivered")
+        # Only the inbox: the routes that erase or seed everything stay with --testing.
+        assert httpx.post(f"{demo.url}/_smssign/reset", timeout=10).status_code == 404
+        assert httpx.get(f"{demo.url}/_smssign/state", timeout=10).status_code == 404
     finally:
         stop_server(demo)
 
