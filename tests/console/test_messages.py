@@ -28,6 +28,7 @@ from tests.backoffice import (
     create_operator,
     login,
     set_webhook,
+    smssign,
     tencent,
     wait_until,
 )
@@ -35,6 +36,7 @@ from tests.clients.test_tencent_sdk_sending import prepare
 from tests.conftest import Server
 from tests.console.test_chinese import EN, ZH, assert_chinese, visible
 
+TENCENT_OK = b'{"result":0,"errmsg":"OK"}'
 FAILING = "+8613900000001"
 """A magic number: every message to it fails with UNDELIV (README)."""
 
@@ -196,6 +198,42 @@ def test_a_message_page_lists_the_webhook_deliveries_of_its_events(
     rows = re.findall(r'href="/console/deliveries/(\d+)"', page)
     assert len(rows) >= 2
     assert "message.accepted" in visible(page) and "message.delivered" in visible(page)
+
+
+def test_a_message_page_lists_its_status_report_deliveries(
+    server: Server, session: httpx.Client, account: dict[str, Any]
+) -> None:
+    """The report pushed in Tencent's format to the account's status URL is on the page,
+    with the URL, the receiver's answer and a link to its attempts."""
+    session.headers.update(EN)
+    receiver = Receiver(body=TENCENT_OK).start()
+    try:
+        smssign(server, "callbacks", "set", str(account["id"]), "tencent",
+                "--status-url", receiver.url)  # fmt: skip
+        template_id = prepare(server, account)
+        mobile = f"+86133{account['id']:08d}"
+        (serial,) = send(tencent(server, account), account, template_id, mobile, code="8")
+        (message_id,) = message_ids(
+            session.get("/console/messages", params={"mobile": mobile}).text
+        )
+
+        def reported() -> str:
+            page = session.get(f"/console/messages/{message_id}").text
+            section = page.split('class="card reports"')[1].split("</section>")[0]
+            return section if "delivery-delivered" in section else ""
+
+        section = wait_until(reported)
+    finally:
+        receiver.stop()
+    (push,) = receiver.received
+    assert [r["sid"] for r in json.loads(push.body)] == [serial]
+    text = html.unescape(visible(section))
+    assert receiver.url in text and '{"result":0,"errmsg":"OK"}' in text and "tencent" in text
+    (delivery_id,) = re.findall(r'href="/console/deliveries/(\d+)"', section)
+    delivery = session.get(f"/console/deliveries/{delivery_id}")
+    shown = html.unescape(visible(delivery.text))
+    assert "Status report in the tencent format, sent to:" in shown and receiver.url in shown
+    assert serial in shown
 
 
 def test_the_dashboard_counts_todays_messages_in_china_time(

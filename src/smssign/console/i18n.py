@@ -303,6 +303,13 @@ ZH: Mapping[str, str] = {
     "Reported": "状态报告时间",
     "Report pulled": "状态报告拉取时间",
     "Events": "事件",
+    "Status reports": "状态报告",
+    "Format": "格式",
+    "No status report was pushed: the account has no status URL for this provider, or the "
+    "message is not decided yet.": (
+        "没有推送状态报告：该账号没有为此服务商设置状态报告地址，或短信尚无结果。"
+    ),
+    "Status report in the {format} format, sent to:": "{format} 格式的状态报告，发送到：",
     "Webhook deliveries of these events": "这些事件的 Webhook 投递",
     "Messages today": "今日短信",
     "sent": "已发送",

@@ -5,9 +5,10 @@ messages are found. Words of the text, a part of a number, a status or an accoun
 look at each row, so they search the newest SEARCH_WINDOW messages only, and the page says
 so (store/message_records.py).
 
-A message's page shows its events and the webhook deliveries of those events. The
-provider-format status reports pushed to an account's callback URL are not kept per
-message yet, so they are not shown.
+A message's page shows its status-report deliveries (the provider-format reports pushed
+to the account's status URL or the request's own `callback_url`, each batch a delivery
+that may carry other messages' reports too), its events, and the webhook deliveries of
+those events.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from smssign.console.visit import MAX_ID, PAGE_SIZE, FormError, Visit, page
 from smssign.core import errors, numbers
 from smssign.core.messages import MESSAGE, MessageStatus, Params
 from smssign.core.model import TEMPLATE, Subject
+from smssign.core.reports import WEBHOOK
 from smssign.store.message_records import SEARCH_WINDOW, MessageSearch
 
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
@@ -123,8 +125,11 @@ async def message(visit: Visit) -> Response:
         account=account,
         sent_under=template,
         params=_params(found.params),
+        reports=await backoffice.callbacks.report_deliveries(message_id),
         events=await backoffice.store.subject_events(subject),
-        deliveries=await backoffice.store.subject_deliveries(subject),
+        deliveries=[
+            d for d in await backoffice.store.subject_deliveries(subject) if d.channel == WEBHOOK
+        ],
     )
 
 
