@@ -236,6 +236,38 @@ def test_a_message_page_lists_its_status_report_deliveries(
     assert serial in shown
 
 
+def test_a_message_page_lists_the_replies_to_it_and_their_pushes(
+    server: Server, session: httpx.Client, account: dict[str, Any]
+) -> None:
+    session.headers.update(EN)
+    receiver = Receiver(body=TENCENT_OK).start()
+    try:
+        smssign(server, "callbacks", "set", str(account["id"]), "tencent",
+                "--reply-url", receiver.url, "--status-url", receiver.url)  # fmt: skip
+        template_id = prepare(server, account)
+        mobile = f"+86132{account['id']:08d}"
+        send(tencent(server, account), account, template_id, mobile, code="9")
+        listed = session.get("/console/messages", params={"mobile": mobile})
+        (message_id,) = message_ids(listed.text)
+        before = session.get(f"/console/messages/{message_id}")
+        assert "No reply from the handset." in visible(before.text)
+        server.run(lambda rt: rt.sending.reply(mobile, "退订 TD"))
+
+        def pushed() -> str:
+            page = session.get(f"/console/messages/{message_id}").text
+            section = page.split('class="card replies"')[1].split("</section>")[0]
+            return section if "delivery-delivered" in section else ""
+
+        section = wait_until(pushed)
+    finally:
+        receiver.stop()
+    assert "退订 TD" in visible(section)
+    (delivery_id,) = re.findall(r'href="/console/deliveries/(\d+)"', section)
+    replies = [r for r in receiver.received if isinstance(json.loads(r.body), dict)]
+    assert [json.loads(r.body)["text"] for r in replies] == ["退订 TD"]
+    assert session.get(f"/console/deliveries/{delivery_id}").status_code == 200
+
+
 def test_the_dashboard_counts_todays_messages_in_china_time(
     server: Server, session: httpx.Client, account: dict[str, Any]
 ) -> None:

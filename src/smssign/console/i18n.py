@@ -304,6 +304,11 @@ ZH: Mapping[str, str] = {
     "Report pulled": "状态报告拉取时间",
     "Events": "事件",
     "Status reports": "状态报告",
+    "Replies": "回复（上行）",
+    "Received": "接收时间",
+    "Pushed": "推送",
+    "No reply from the handset.": "手机用户没有回复。",
+    "Messages of this account": "该账号的短信",
     "Format": "格式",
     "No status report was pushed: the account has no status URL for this provider, or the "
     "message is not decided yet.": (

@@ -7,8 +7,8 @@ so (store/message_records.py).
 
 A message's page shows its status-report deliveries (the provider-format reports pushed
 to the account's status URL or the request's own `callback_url`, each batch a delivery
-that may carry other messages' reports too), its events, and the webhook deliveries of
-those events.
+that may carry other messages' reports too), the handset's replies to it with their
+pushes, its events, and the webhook deliveries of those events.
 """
 
 from __future__ import annotations
@@ -126,6 +126,10 @@ async def message(visit: Visit) -> Response:
         sent_under=template,
         params=_params(found.params),
         reports=await backoffice.callbacks.report_deliveries(message_id),
+        replies=[
+            (reply, await backoffice.store.reply_deliveries(reply.id))
+            for reply in await backoffice.store.replies_to(found)
+        ],
         events=await backoffice.store.subject_events(subject),
         deliveries=[
             d for d in await backoffice.store.subject_deliveries(subject) if d.channel == WEBHOOK

@@ -1,4 +1,5 @@
-"""Cross-account reads of messages for the console: a bounded search and today's counts.
+"""Cross-account reads of messages for the console: a bounded search, a message's replies
+and today's counts.
 
 Mixed into BackofficeStore, which supplies the connection. Both reads stay cheap on a
 table of millions of rows:
@@ -23,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from smssign.core.messages import Message, MessageStatus
+from smssign.core.messages import Message, MessageStatus, Reply
 from smssign.store import tables as t
-from smssign.store.messages import message_of
+from smssign.store.messages import message_of, reply_of
 
 SEARCH_WINDOW = 10_000
 """How many of the newest message ids a search that reads every row looks at."""
@@ -100,6 +101,19 @@ class MessageRecords:
             rows = (await conn.execute(query)).all()
         found = [message_of(r) for r in rows]
         return MessageHits(found[:limit], len(found) > limit, windowed)
+
+    async def replies_to(self, message: Message, limit: int = 100) -> list[Reply]:
+        """The handset's replies attributed to `message`, oldest first (through the
+        `replies_mobile` index: only that number's replies are read)."""
+        r = t.replies.c
+        query = (
+            select(t.replies)
+            .where(r.mobile == message.mobile, r.message_id == message.id)
+            .order_by(r.id)
+            .limit(limit)
+        )
+        async with self._read() as conn:
+            return [reply_of(row) for row in (await conn.execute(query)).all()]
 
     async def message_counts(self, since: float) -> dict[str, int]:
         """Messages created at or after `since`, by status, and `total`."""
