@@ -47,8 +47,10 @@ def operator(server: Server) -> str:
     return "mei"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def session(server: Server, operator: str) -> Iterator[httpx.Client]:
+    """One login for the module: each login hashes a password, which a busy machine feels.
+    Each test sets the language it reads in."""
     client = login(server, operator)
     yield client
     client.close()
