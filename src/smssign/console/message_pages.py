@@ -22,7 +22,7 @@ import orjson
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smssign.console.visit import MAX_ID, PAGE_SIZE, FormError, Visit, page
+from smssign.console.visit import PAGE_SIZE, FormError, Visit, optional_id, page, page_number
 from smssign.core import errors, numbers
 from smssign.core.messages import MESSAGE, MessageStatus, Params
 from smssign.core.model import TEMPLATE, Subject
@@ -56,21 +56,6 @@ def _number(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _page_number(visit: Visit) -> int:
-    raw = visit.query("page") or "1"
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise FormError("page must be a number from 1.")
-    return int(raw)
-
-
-def _account(text: str) -> int | None:
-    if not text:
-        return None
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise FormError("{what} must be a number.", what="account")
-    return int(text)
-
-
 async def messages(visit: Visit) -> Response:
     status = visit.query("status")
     if status and status not in {s.value for s in MessageStatus}:
@@ -78,8 +63,8 @@ async def messages(visit: Visit) -> Response:
     typed_number = visit.query("mobile").strip()[:LONGEST_QUERY]
     mobile, digits = _number(typed_number)
     text = visit.query("q").strip()[:LONGEST_QUERY]
-    account_id = _account(visit.query("account").strip())
-    number = _page_number(visit)
+    account_id = optional_id(visit.query("account").strip(), "account")
+    number = page_number(visit)
     search = MessageSearch(
         mobile=mobile,
         digits=digits,
