@@ -78,7 +78,11 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 def _store(runtime: Runtime) -> BackofficeStore:
     providers = runtime.providers
     return BackofficeStore(
-        runtime.repository.database, render_event, providers.report_formats(), providers.pushes
+        runtime.repository.database,
+        render_event,
+        providers.report_formats(),
+        providers.pushes,
+        keys=runtime.repository.keys,
     )
 
 

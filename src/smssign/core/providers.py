@@ -122,10 +122,15 @@ class CredentialKind:
     """Lines `serve --demo` prints for this credential of the account with that id."""
     secret_bytes: int = KEY_BYTES
     """Random bytes in a new secret (hex, so twice as many characters)."""
+    sealed_copy: bool = False
+    """A hashed key that the provider also signs its pushes with (its report format's
+    `signed_with`): a copy is kept sealed beside the hash, opened only to sign a push."""
 
     def __post_init__(self) -> None:
         if (self.at_rest is AtRest.HASHED) != (self.secret_field is None):
             raise ValueError(f"{self.name}: a hashed credential has no secret, a sealed one has")
+        if self.sealed_copy and self.at_rest is not AtRest.HASHED:
+            raise ValueError(f"{self.name}: only a hashed key needs a sealed copy")
 
     @property
     def hashed(self) -> bool:
@@ -223,6 +228,14 @@ class Providers:
             if twice:
                 raise ValueError(f"registered twice: {', '.join(twice)}")
         self._kinds = {k.name: k for p in self.providers for k in p.credentials}
+        for p in self.providers:
+            signer = p.reports.signed_with if p.reports else None
+            own = {k.name: k for k in p.credentials}
+            if signer is not None and not (signer in own and own[signer].sealed_copy):
+                raise ValueError(
+                    f"{p.name}: its reports are signed with {signer!r}, which is not one of "
+                    "its credential kinds with a sealed copy"
+                )
 
     def __iter__(self) -> Iterator[Provider]:
         return iter(self.providers)

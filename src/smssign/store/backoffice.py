@@ -43,6 +43,7 @@ from smssign.core.model import Event, Subject
 from smssign.core.reports import NO_FORMATS, WEBHOOK, Push, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
+from smssign.store.keyring import MasterKeys
 from smssign.store.message_records import MessageRecords
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
@@ -137,15 +138,19 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads, MessageRecords):
         render_event: Callable[[Event], str],
         formats: ReportFormats = NO_FORMATS,
         pushes: Callable[[Event], Sequence[Push]] = lambda event: (),
+        keys: MasterKeys | None = None,
     ) -> None:
         """`formats`: the registered dialects' report formats; without them no status
         report or reply is pushed. `pushes`: the other provider-format callbacks an
-        event makes (core.providers.Providers.pushes)."""
+        event makes (core.providers.Providers.pushes). `keys`: the master keys that open
+        the sealed keys signing pushed replies (the repository's); without them such
+        replies are signed with an empty key."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
         self.formats = formats
         self.pushes = pushes
+        self.keys = keys
         self.row_locks = self.database.row_locks
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
