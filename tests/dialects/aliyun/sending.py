@@ -1,0 +1,77 @@
+"""What the sending tests share: an approved signature and template made through the Tea
+client and reviewed by the operator, and the China-time day a message is queried by."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from alibabacloud_dysmsapi20170525 import models as m
+
+from smssign.dialects.aliyun import views
+from tests.conftest import Server
+from tests.samples import PNG_B64
+
+CHINA = timezone(timedelta(hours=8))
+VERIFICATION = "您的验证码为${code}，5分钟内有效。"
+NOTICE = "尊敬的${name}，您的订单${order}已发货。"
+
+
+def today() -> str:
+    return datetime.now(CHINA).strftime("%Y%m%d")
+
+
+def sign_id(server: Server, account: dict[str, Any], name: str) -> int:
+    async def find(rt: Any) -> int:
+        listed, _ = await rt.signatures.page(await rt.accounts.get(account["id"]))
+        return int(next(s.id for s in listed if s.name == name))
+
+    return server.run(find)
+
+
+def add_sign(
+    server: Server,
+    c: Any,
+    account: dict[str, Any],
+    name: str,
+    *,
+    usage: int = 1,
+    review: str = "approved",
+) -> None:
+    """A signature through AddSmsSign, then reviewed (`review` "" leaves it pending)."""
+    files = [m.AddSmsSignRequestSignFileList(file_contents=PNG_B64, file_suffix="png")]
+    added = c.add_sms_sign(
+        m.AddSmsSignRequest(
+            sign_name=name, sign_source=1, remark="r", sign_file_list=files, sign_type=usage
+        )
+    ).body
+    assert added.code == "OK", added
+    if review:
+        server.review(sign_id(server, account, name), review)
+
+
+def add_template(
+    server: Server, c: Any, content: str, *, kind: int = 0, review: str = "approved"
+) -> str:
+    """A template through AddSmsTemplate, then reviewed; its TemplateCode."""
+    added = c.add_sms_template(
+        m.AddSmsTemplateRequest(
+            template_type=kind, template_name="发送模板", template_content=content, remark="r"
+        )
+    ).body
+    assert added.code == "OK", added
+    code: str = added.template_code
+    if review:
+        template_id = views.template_id(code)
+        assert template_id is not None
+        server.review_template(template_id, review)
+    return code
+
+
+def ready(server: Server, c: Any, account: dict[str, Any], sign: str = "阿里云") -> dict[str, str]:
+    """An approved signature `sign`, and an approved verification and notice template."""
+    add_sign(server, c, account, sign)
+    return {
+        "verification": add_template(server, c, VERIFICATION, kind=0),
+        "notice": add_template(server, c, NOTICE, kind=1),
+    }
