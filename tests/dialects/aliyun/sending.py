@@ -47,7 +47,8 @@ def add_sign(
     ).body
     assert added.code == "OK", added
     if review:
-        server.review(sign_id(server, account, name), review)
+        reason = "材料不清晰" if review == "rejected" else ""
+        server.review(sign_id(server, account, name), review, reason)
 
 
 def add_template(
@@ -64,7 +65,7 @@ def add_template(
     if review:
         template_id = views.template_id(code)
         assert template_id is not None
-        server.review_template(template_id, review)
+        server.review_template(template_id, review, "变量不规范" if review == "rejected" else "")
     return code
 
 
