@@ -192,7 +192,10 @@ def test_balance_and_account_state(
     server: Server, setup: tuple[Any, dict[str, str]], account: dict[str, Any]
 ) -> None:
     c, codes = setup
-    call = lambda: send(c, template_code=codes["verification"], template_param=CODE)  # noqa: E731
+
+    def call() -> Any:
+        return send(c, template_code=codes["verification"], template_param=CODE)
+
     server.run(lambda rt: rt.repository.change_sending(account["id"], balance=0, frequency=None))
     code, message = refused(server, call)
     assert (code, message.split(" ")[0]) == ("isv.AMOUNT_NOT_ENOUGH", "账户余额不足")
