@@ -20,21 +20,14 @@ from aliyunsdkdysmsapi.request.v20170525 import (
 from smssign.core.ports import MessageFilter
 from tests.conftest import Server
 from tests.dialects.aliyun.clients import legacy, legacy_call, tea
-from tests.dialects.aliyun.sending import add_sign, ready, today
+from tests.dialects.aliyun.sending import add_sign, ready, reported, today
 
 STYLES = ("acs3", "v2")
 BIZ_ID = re.compile(r"[0-9]{18}\^0")
 
 
 def details(c: Any, phone: str, biz_id: str | None = None, **page: Any) -> Any:
-    request = m.QuerySendDetailsRequest(
-        phone_number=phone,
-        send_date=today(),
-        page_size=page.get("size", 10),
-        current_page=page.get("page", 1),
-        biz_id=biz_id,
-    )
-    return c.query_send_details(request).body
+    return reported(c, phone, biz_id, size=page.get("size", 10), page=page.get("page", 1))
 
 
 def inbox(server: Server, account: dict[str, Any]) -> list[Any]:
@@ -200,6 +193,7 @@ def test_legacy_sdk_sends_and_queries(server: Server, account: dict[str, Any]) -
     batch.set_TemplateParamJson(json.dumps([{"name": "王五", "order": "C3"}]))
     assert legacy_call(client, batch)["Code"] == "OK"
 
+    reported(c, "13800138000", sent["BizId"])  # delivery has decided it
     query = QuerySendDetailsRequest.QuerySendDetailsRequest()
     query.set_PhoneNumber("13800138000")
     query.set_SendDate(today())

@@ -3,6 +3,7 @@ client and reviewed by the operator, and the China-time day a message is queried
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -76,3 +77,20 @@ def ready(server: Server, c: Any, account: dict[str, Any], sign: str = "阿里�
         "verification": add_template(server, c, VERIFICATION, kind=0),
         "notice": add_template(server, c, NOTICE, kind=1),
     }
+
+
+def reported(
+    c: Any, phone: str, biz_id: str | None = None, *, size: int = 10, page: int = 1
+) -> Any:
+    """QuerySendDetails for today once simulated delivery has decided every message shown
+    (delivery runs beside the request, a moment after the send)."""
+    deadline = time.monotonic() + 10
+    while True:
+        request = m.QuerySendDetailsRequest(
+            phone_number=phone, send_date=today(), page_size=size, current_page=page, biz_id=biz_id
+        )
+        body = c.query_send_details(request).body
+        shown = body.sms_send_detail_dtos.sms_send_detail_dto
+        if all(d.send_status != 1 for d in shown) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
