@@ -5,7 +5,9 @@
     GET    /_smssign/messages/latest     ?mobile=+86…&wait=S (at most 30) -> a message, or 404
     DELETE /_smssign/messages            [?account_id&mobile] -> 204
     POST   /_smssign/messages/{id}/status  {"status": "delivered"|"failed", "error_code": …}
+                                         (its status report is pushed, as the carrier's)
     POST   /_smssign/replies             {"account_id": N, "mobile": "+86…", "text": "…"}
+                                         (pushed to the account's reply URL)
     GET    /_smssign/outcome-rules       the configured rules (the magic numbers are fixed)
     POST   /_smssign/outcome-rules       {"pattern", "status", "error_code", "account_id"}
 
@@ -27,6 +29,13 @@ from smssign.backoffice.inbox import BadQuery, add_rule, message_filter, reply_v
 from smssign.core import errors
 from smssign.core.messages import MessageStatus, inbox_view
 from smssign.core.sending import LONGEST_WAIT
+
+
+def _push_now(request: Request) -> None:
+    """Have the worker push the new status report or reply now, not at its next poll."""
+    backoffice = getattr(request.app.state, "backoffice", None)
+    if backoffice is not None and backoffice.worker is not None:
+        backoffice.worker.wake()
 
 
 async def _decide_due(runtime: Runtime) -> None:
@@ -110,6 +119,7 @@ def inbox_routes() -> list[Route]:
             return _error(f"no message {message_id}", 404)
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
+        _push_now(request)
         return _json(inbox_view(saved))
 
     async def reply(request: Request) -> Response:
@@ -134,6 +144,7 @@ def inbox_routes() -> list[Route]:
             return _error(f"no message to {mobile} to reply to; name the account_id", 404)
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
+        _push_now(request)
         return _json(reply_view(made), 201)
 
     async def rules(request: Request) -> Response:
