@@ -8,6 +8,7 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
 from smssign.core.rules import HAN_ALNUM, NameRule
+from smssign.dialects.aliyun.reports import REPORTS
 
 CREDENTIAL = "aliyun"
 """The credential kind's name: the database value and the `accounts create --json` key."""
@@ -104,4 +105,5 @@ PROVIDER = Provider(
     # aliyun-python-sdk-core sends through its own copy of requests.
     requests_copies=("aliyunsdkcore.vendored.requests",),
     frequency_limits=FREQUENCY_LIMITS,
+    reports=REPORTS,
 )

@@ -18,7 +18,7 @@ from smssign.core.model import TemplateType
 from smssign.core.ports import MessageFilter
 from smssign.dialects.aliyun import views
 from smssign.dialects.aliyun.errors import AliyunError
-from smssign.dialects.aliyun.send_actions import mobile, shown
+from smssign.dialects.aliyun.send_actions import mobile
 from smssign.dialects.protocol import Call, Handler
 
 DAY = 86400.0
@@ -83,7 +83,7 @@ async def _since(call: Call, where: MessageFilter, start: float) -> AsyncIterato
 def detail(message: Message) -> dict[str, Any]:
     delivered = message.status is MessageStatus.DELIVERED
     return {
-        "PhoneNum": shown(message.mobile),
+        "PhoneNum": views.shown_number(message.mobile),
         "SendStatus": SEND_STATUS[message.status],
         "ErrCode": "DELIVERED" if delivered else (message.error_code or ""),
         "TemplateCode": views.template_code(message.template_id) if message.template_id else "",

@@ -66,12 +66,6 @@ def mobile(raw: str) -> Mobile:
         raise AliyunError("isv.MOBILE_NUMBER_ILLEGAL", raw[:40]) from exc
 
 
-def shown(e164: str) -> str:
-    """A number as Alibaba writes it back: mainland 11 digits, others without `+`."""
-    number = Mobile(e164)
-    return number.national if number.mainland else e164.removeprefix("+")
-
-
 def new_biz_id(call: Call) -> str:
     return f"{call.runtime.randomness.digits(18)}^0"
 
