@@ -13,7 +13,7 @@ from alibabacloud_dysmsapi20170525 import models as m
 
 from tests.conftest import Server, start_server, stop_server
 from tests.dialects.aliyun.clients import tea
-from tests.dialects.aliyun.sending import ready
+from tests.dialects.aliyun.sending import ready, reported
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,15 @@ def frequency(server: Server, account: dict[str, Any], **counts: int) -> None:
     server.run(
         lambda rt: rt.repository.change_sending(account["id"], balance=None, frequency=changes)
     )
+
+
+def sent_with(c: Any, biz_id: str) -> list[Any]:
+    """The messages of one BizId to the two numbers used here."""
+    found = []
+    for number in ("13800138000", "13800138001"):
+        body = reported(c, number, biz_id)
+        found += body.sms_send_detail_dtos.sms_send_detail_dto
+    return found
 
 
 def test_verification_codes_per_minute_hour_and_day(limited: Server) -> None:
@@ -55,6 +64,7 @@ def test_verification_codes_per_minute_hour_and_day(limited: Server) -> None:
     # Of two numbers, the one not limited is sent.
     both = send("13800138000,13800138001")
     assert both.code == "OK"
+    assert [d.phone_num for d in sent_with(c, both.biz_id)] == ["13800138001"]
     assert send("13800138001").message == "触发分钟级流控Permits:1"
 
     frequency(limited, account, verification_1min=0)
