@@ -65,10 +65,13 @@ def values(kind: send_params.Kind, tpl_ids: list[int]) -> st.SearchStrategy[str]
         case send_params.Kind.TPL_ID:
             return st.sampled_from([*map(str, tpl_ids), "0", "-1", "2" * 30]) | texts
         case send_params.Kind.TPL_VALUE:
-            pairs = st.sampled_from(["#code#=1234", "#order#=A1&#number#=9", "#x#=1", "#code#"])
-            return (
-                pairs.map(lambda p: urlencode([tuple(p.split("=", 1))]) if "=" in p else p) | texts
-            )
+            encoded = [
+                urlencode({"#code#": "1234"}),
+                urlencode({"#order#": "A1", "#number#": "9"}),
+                urlencode({"#x#": "1"}),
+                "#code#",
+            ]
+            return st.sampled_from(encoded) | texts
         case send_params.Kind.PAGE_SIZE:
             return st.integers(-1, 101).map(str) | texts
         case send_params.Kind.BOOLEAN:
