@@ -180,3 +180,31 @@ def test_the_server_fixture_lists_alibaba_messages(smssign_server: SmssignServer
     assert (message["dialect"], message["mobile"]) == ("aliyun", "+8613800138000")
     assert (message["provider_message_id"], message["params"]) == (biz_id, {"code": "7788"})
     assert smssign_server.latest_message("13800138000", wait=5) == message
+
+
+def test_the_legacy_sdk_sends_through_the_mock() -> None:
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkdysmsapi.request.v20170525.SendSmsRequest import SendSmsRequest
+
+    with mock() as sms:
+        account = sms.create_account("acme")
+        template_code = _can_send(sms, tea(account))
+        client = AcsClient(
+            account["aliyun"]["access_key_id"],
+            account["aliyun"]["access_key_secret"],
+            "cn-hangzhou",
+            auto_retry=False,
+        )
+        request = SendSmsRequest()
+        request.set_PhoneNumbers("13800138000")
+        request.set_SignName("阿里云")
+        request.set_TemplateCode(template_code)
+        request.set_TemplateParam(json.dumps({"code": "9090"}))
+        reply = json.loads(client.do_action_with_exception(request))
+        assert reply["Code"] == "OK"
+        latest = sms.latest_message("13800138000")
+        assert latest is not None
+        assert (latest["provider_message_id"], latest["params"]) == (
+            reply["BizId"],
+            {"code": "9090"},
+        )
