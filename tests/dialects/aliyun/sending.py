@@ -3,6 +3,7 @@ client and reviewed by the operator, and the China-time day a message is queried
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -93,4 +94,21 @@ def reported(
         shown = body.sms_send_detail_dtos.sms_send_detail_dto
         if all(d.send_status != 1 for d in shown) or time.monotonic() > deadline:
             return body
+        time.sleep(0.05)
+
+
+def settled(server: Server, timeout: float = 10.0) -> None:
+    """Wait until simulated delivery has decided every message that is due, so that the
+    events it writes do not land inside a test's before/after comparison."""
+    from sqlalchemy import text
+
+    async def undecided() -> int:
+        async with server._counting_engine().connect() as conn:
+            query = text(
+                "SELECT count(*) FROM messages WHERE status = 'pending' AND due_at IS NOT NULL"
+            )
+            return int((await conn.execute(query)).scalar_one())
+
+    deadline = time.monotonic() + timeout
+    while asyncio.run(undecided()) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -13,7 +13,7 @@ from alibabacloud_dysmsapi20170525 import models as m
 
 from tests.conftest import Server, start_server, stop_server
 from tests.dialects.aliyun.clients import tea
-from tests.dialects.aliyun.sending import ready, reported
+from tests.dialects.aliyun.sending import ready, reported, settled
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,7 @@ def test_verification_codes_per_minute_hour_and_day(limited: Server) -> None:
         return c.send_sms(request).body
 
     assert send().code == "OK"
+    settled(limited)
     before = limited.row_counts()
     minute = send()
     assert (minute.code, minute.message) == (

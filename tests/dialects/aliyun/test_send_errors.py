@@ -13,7 +13,7 @@ from smssign.core.model import Draft, Status
 from smssign.dialects.aliyun import views
 from tests.conftest import Server
 from tests.dialects.aliyun.clients import tea
-from tests.dialects.aliyun.sending import add_sign, add_template, ready, today
+from tests.dialects.aliyun.sending import add_sign, add_template, ready, settled, today
 
 NUMBER = "13800138000"
 
@@ -32,6 +32,7 @@ def send(c: Any, **fields: Any) -> Any:
 
 def refused(server: Server, call: Any) -> tuple[str, str]:
     """(Code, Message) of a call that must change nothing."""
+    settled(server)
     before = server.row_counts()
     body = call()
     assert body.code != "OK" and getattr(body, "biz_id", None) is None, body

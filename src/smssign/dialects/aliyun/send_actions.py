@@ -141,7 +141,10 @@ def template_param(raw: Any) -> dict[str, str]:
 
 
 def template_values(template: Template, given: Mapping[str, str]) -> dict[str, str]:
-    """The values of the template's variables (others are ignored), each checked."""
+    """The values of the template's variables (others are ignored), each checked.
+
+    A verification template's first variable is its code (Alibaba's have only that one;
+    one made through another dialect may add more, such as the minutes it is valid)."""
     variables = parse(template.content).variables
     for name in variables:
         if not given.get(name):
@@ -154,7 +157,7 @@ def template_values(template: Template, given: Mapping[str, str]) -> dict[str, s
             raise AliyunError("isv.SMS_CONTENT_ILLEGAL", f"${{{name}}}")
         if has_url(value):
             raise AliyunError("isv.PARAM_NOT_SUPPORT_URL", f"${{{name}}}")
-        if template.type is TemplateType.VERIFICATION:
+        if template.type is TemplateType.VERIFICATION and name == variables[0]:
             if not (value.isascii() and _VERIFICATION_CODE.fullmatch(value)):
                 raise AliyunError("isv.TEMPLATE_PARAMS_ILLEGAL", f"${{{name}}}: letters, digits")
             if not 4 <= len(value) <= 6:
