@@ -47,7 +47,9 @@ LONGEST_EXTEND = 12
 EXTEND_LOOKBACK = 1000
 """Recent messages of the account searched for an extension code's earlier signature."""
 PROHIBITED_WORDS = ("赌博", "博彩", "六合彩", "代开发票", "办证")
-"""Words no message may carry (isv.SMS_CONTENT_ILLEGAL), a sample of Alibaba's list."""
+"""Words no value may carry (isv.SMS_CONTENT_ILLEGAL): smssign's own short list of the
+kinds Alibaba's content rules forbid (gambling, fake invoices and certificates); Alibaba
+publishes no word list."""
 PARAMETER_RULES = ParameterRules(longest=LONGEST_VALUE, urls=False)
 
 _VERIFICATION_CODE = re.compile(r"[A-Za-z0-9]+")
