@@ -20,7 +20,16 @@ import pytest
 from yunpian_python_sdk.model import constant as YC
 
 from smssign.app.runtime import Runtime
-from tests.backoffice import Received, Receiver, running_receiver, smssign, wait_until
+from tests.backoffice import (
+    Received,
+    Receiver,
+    create_operator,
+    login,
+    operator_token,
+    running_receiver,
+    smssign,
+    wait_until,
+)
 from tests.clients.qcloudsms import Sdk, approved_signature, template
 from tests.clients.test_tencent_sdk_sending import Sender, prepare
 from tests.conftest import Server, start_server, stop_server
@@ -309,6 +318,39 @@ def test_a_yunpian_push_answered_otherwise_is_retried_and_replies_are_pushed(
     finally:
         status.stop()
         replies.stop()
+
+
+def test_a_form_encoded_report_in_the_admin_api_and_the_console(server: Server) -> None:
+    status = Receiver(body=b"SUCCESS").start()
+    try:
+        sender = ready(server)
+        callbacks(server, sender.account_id, "yunpian", status.url)
+        sent = (
+            sender.client()
+            .sms()
+            .single_send(
+                {YC.MOBILE: "13800138000", YC.TEXT: f"【{SIGN}】您的验证码是7，5分钟内有效。"}
+            )
+        )
+        assert sent.code() == 0, sent.detail()
+        (push,) = pushes(status, 1)
+        (message,) = inbox(server, sender.account_id)
+        ((delivery, _),) = deliveries_of(server, int(message["id"]))
+    finally:
+        status.stop()
+    create_operator(server, "reporter")
+    headers = {"Authorization": f"Bearer {operator_token(server, 'reporter')}"}
+    shown = httpx.get(f"{server.url}/admin/api/deliveries/{delivery.id}", headers=headers)
+    assert shown.status_code == 200, shown.text
+    data = shown.json()
+    assert (data["channel"], data["url"], data["type"]) == ("yunpian", status.url, "report.status")
+    assert data["body"] == push.body.decode() and data["body"].startswith("sms_status=")
+    console = login(server, "reporter")
+    try:
+        page = console.get(f"/console/deliveries/{delivery.id}")
+    finally:
+        console.close()
+    assert page.status_code == 200 and status.url in page.text
 
 
 # --- the command line ------------------------------------------------------------------

@@ -31,13 +31,6 @@ from smssign.core.messages import MessageStatus, inbox_view
 from smssign.core.sending import LONGEST_WAIT
 
 
-def _push_now(request: Request) -> None:
-    """Have the worker push the new status report or reply now, not at its next poll."""
-    backoffice = getattr(request.app.state, "backoffice", None)
-    if backoffice is not None and backoffice.worker is not None:
-        backoffice.worker.wake()
-
-
 async def _decide_due(runtime: Runtime) -> None:
     if runtime.settings.delivery_delay <= 0:
         await runtime.sending.deliver_due()
@@ -119,7 +112,6 @@ def inbox_routes() -> list[Route]:
             return _error(f"no message {message_id}", 404)
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
-        _push_now(request)
         return _json(inbox_view(saved))
 
     async def reply(request: Request) -> Response:
@@ -144,7 +136,6 @@ def inbox_routes() -> list[Route]:
             return _error(f"no message to {mobile} to reply to; name the account_id", 404)
         except errors.Unavailable as exc:
             return _error(f"store unavailable: {exc}", 503)
-        _push_now(request)
         return _json(reply_view(made), 201)
 
     async def rules(request: Request) -> Response:

@@ -76,8 +76,10 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
-    formats = runtime.providers.report_formats()
-    return BackofficeStore(runtime.repository.database, render_event, formats)
+    providers = runtime.providers
+    return BackofficeStore(
+        runtime.repository.database, render_event, providers.report_formats(), providers.pushes
+    )
 
 
 @asynccontextmanager
@@ -108,6 +110,8 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
             formats=store.formats,
         )
         tasks.append(asyncio.create_task(worker.run(), name="smssign-webhooks"))
+        # An outcome set by hand or a reply is pushed at once, not at the next poll.
+        runtime.sending.reported.listeners.append(worker.wake)
         reviewer = AutoReviewer(
             policy,
             runtime.signatures,
@@ -140,6 +144,9 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         yield backoffice
     finally:
         backoffice.operators.close()
+        if worker is not None:
+            with contextlib.suppress(ValueError):
+                runtime.sending.reported.listeners.remove(worker.wake)
         if carrier is not None:
             carrier.close()
         for task in tasks:

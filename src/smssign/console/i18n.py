@@ -185,6 +185,7 @@ ZH: Mapping[str, str] = {
     "Deleted": "已删除",
     "by the account": "由账号删除",
     "Webhook": "Webhook",
+    "Callback": "回调",
     "delivery {id}": "投递 {id}",
     "{status} after {attempts} attempt(s)": "{status}，共尝试 {attempts} 次",
     ", last HTTP {code}": "，最后一次 HTTP {code}",

@@ -5,8 +5,8 @@ The core names no provider. Each `dialects/<name>/provider.py` exports a `Provid
 `Providers` and pass it down (the runtime holds one). Everything provider-shaped that is
 not the wire protocol itself is read from here: which credentials an account gets and how
 they are issued and kept at rest, the default rate limits, the name rules, the display
-names, the status-report format, and how a credential shows in `accounts create --json`,
-the console, the admin API, seed files and the demo.
+names, the status-report format and other pushes, and how a credential shows in
+`accounts create --json`, the console, the admin API, seed files and the demo.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 from smssign.core.clock import Randomness
 from smssign.core.messages import FrequencyLimit
-from smssign.core.model import Credential
-from smssign.core.reports import ReportFormat, ReportFormats
+from smssign.core.model import Credential, Event
+from smssign.core.reports import Push, ReportFormat, ReportFormats
 from smssign.core.rules import NameRule
 
 KEY_BYTES = 16
@@ -195,6 +195,10 @@ class Provider:
     reports: ReportFormat | None = None
     """How the provider pushes status reports and replies to an account's URLs (the
     format's name is what `smssign callbacks set` takes; dialects of one provider share it)."""
+    pushes: Callable[[Event], Sequence[Push]] | None = None
+    """Other callbacks in a provider format that an event makes, each to a URL the event
+    names (a template's review result, to the URL its submission gave); the outbox
+    delivers them with the webhooks' retries and attempt log."""
 
 
 class Providers:
@@ -259,6 +263,10 @@ class Providers:
     def report_formats(self) -> ReportFormats:
         """The status-report formats, by the dialects that declare them."""
         return ReportFormats({p.name: p.reports for p in self.providers if p.reports})
+
+    def pushes(self, event: Event) -> list[Push]:
+        """Every provider's pushes for `event`, in registry order."""
+        return [push for p in self.providers if p.pushes for push in p.pushes(event)]
 
     def hosts(self) -> frozenset[str]:
         return frozenset(h for p in self.providers for h in p.hosts)

@@ -12,6 +12,10 @@ new `message.delivered` / `message.failed` events into one delivery per URL (at 
 `most_reports` each), and each `reply.received` into one delivery, fixed when planned,
 which the webhook worker sends with the same lease, retries and attempt log
 (core/deliveries.py). Rules only here: which events go where (`plan`).
+
+A provider may also push other callbacks in its format (`Push`: a template's review
+result to the URL its submission named): its `Provider.pushes` derives them from single
+events, and the dispatcher writes each as a delivery of the format's channel.
 """
 
 from __future__ import annotations
@@ -195,6 +199,17 @@ def plan(
     return sorted(planned, key=lambda p: p.events[0])
 
 
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A callback one event makes, beside any webhook delivery or report: `body` POSTed
+    to `url` in the wire of the report format named `channel` (its Content-Type and the
+    answer that means received)."""
+
+    channel: str
+    url: str
+    body: str
+
+
 class ReportStore(Protocol):
     """Where callback URLs are kept, and the report deliveries of a message or reply
     (the deliveries themselves are the webhooks' store's: core/deliveries.py)."""
@@ -236,6 +251,7 @@ __all__ = [
     "WEBHOOK",
     "Callbacks",
     "PlannedReport",
+    "Push",
     "ReportFormat",
     "ReportFormats",
     "ReportStore",

@@ -40,7 +40,7 @@ from smssign.core.deliveries import (
     Webhook,
 )
 from smssign.core.model import Event, Subject
-from smssign.core.reports import NO_FORMATS, WEBHOOK, ReportFormats
+from smssign.core.reports import NO_FORMATS, WEBHOOK, Push, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
 from smssign.store.operators import OperatorRows
@@ -135,13 +135,16 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
         database: Database | AsyncEngine,
         render_event: Callable[[Event], str],
         formats: ReportFormats = NO_FORMATS,
+        pushes: Callable[[Event], Sequence[Push]] = lambda event: (),
     ) -> None:
         """`formats`: the registered dialects' report formats; without them no status
-        report or reply is pushed."""
+        report or reply is pushed. `pushes`: the other provider-format callbacks an
+        event makes (core.providers.Providers.pushes)."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
         self.formats = formats
+        self.pushes = pushes
         self.row_locks = self.database.row_locks
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
@@ -284,6 +287,21 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
                 }
                 for event in events
                 if rules.dispatches(hooks.get(event.account_id), event.created_at)
+            ]
+            rows += [
+                {
+                    "event_id": event.id,
+                    "account_id": event.account_id,
+                    "signature_id": event.signature_id,
+                    "type": event.type.value,
+                    "body": push.body,
+                    "created_at": event.created_at,
+                    "channel": push.channel,
+                    "url": push.url,
+                    **first,
+                }
+                for event in events
+                for push in self.pushes(event)
             ]
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
@@ -489,7 +507,8 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
     # --- console reads: see store/records.py ---------------------------------------
 
     async def subject_deliveries(self, subject: Subject, limit: int = 500) -> list[Delivery]:
-        """The webhook deliveries of a reviewable's events, newest first."""
+        """The deliveries of a reviewable's events (to its webhook, and its provider's
+        pushes such as a review callback), newest first."""
         d, e = t.deliveries.c, t.events.c
         query = (
             select(t.deliveries)

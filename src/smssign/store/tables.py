@@ -127,6 +127,8 @@ templates = Table(
     Column("deleted_at", Float, nullable=True),
     Column("version", Integer, nullable=False),
     Column("application_id", Id, nullable=False),
+    # A dialect's own fields (migration 0008).
+    Column("extra", JSON, nullable=False, server_default=text("'{}'")),
     Index("templates_account", "account_id", "id"),
     Index("templates_status", "status", "submitted_at"),
 )

@@ -101,5 +101,6 @@ PROVIDER = Provider(
     host_patterns=(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com",),
     walkthrough=_walkthrough,
     frequency_limits=FREQUENCY_LIMITS,
+    # One callback format for both Tencent dialects (spec §5), declared in the legacy folder.
     reports=REPORTS,
 )

@@ -9,6 +9,7 @@ from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
 from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
 from smssign.dialects.yunpian.reports import REPORTS
+from smssign.dialects.yunpian.review_callback import pushes
 
 CREDENTIAL = "yunpian"
 """The credential kind's name: the database value and the `accounts create --json` key."""
@@ -76,4 +77,5 @@ PROVIDER = Provider(
     hosts=("sms.yunpian.com", "us.yunpian.com"),
     frequency_limits=FREQUENCY_LIMITS,
     reports=REPORTS,
+    pushes=pushes,
 )
