@@ -89,6 +89,16 @@ class Walkthrough:
     endpoint: str
     proof_base64: str
     """A small PNG to paste as a proof image."""
+    credentials: Mapping[str, Credential] = field(default_factory=dict)
+    """Every credential of the demo account, by kind (a send may need a second one)."""
+    template_id: int | None = None
+    """The demo's approved template, for a send."""
+    sign_name: str | None = None
+    """An approved signature of the demo account, for a send."""
+    mobile: str = ""
+    """The E.164 number a demo send goes to."""
+    params: Sequence[str] = ()
+    """Values for the template's variables, in order."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from smssign.core.model import Event, Subject
 from smssign.core.reports import NO_FORMATS, WEBHOOK, Push, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
+from smssign.store.message_records import MessageRecords
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
 from smssign.store.reports import ReportRows, delivery_of
@@ -127,7 +128,7 @@ _STATE_COLUMNS = (
 _SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
 
 
-class BackofficeStore(OperatorRows, ReportRows, RecordReads):
+class BackofficeStore(OperatorRows, ReportRows, RecordReads, MessageRecords):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
