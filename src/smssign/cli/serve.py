@@ -57,7 +57,7 @@ def serve(
         typer.Option(
             "--demo",
             help="Create a demo account and console operator once; print how to use them "
-            "(tccli lines, and the curl that reads the sent message back). Mounts the "
+            "(client command lines, and the curl that reads the sent message back). Mounts the "
             "unauthenticated message inbox /_smssign/messages (not the other --testing routes).",
         ),
     ] = False,
