@@ -55,8 +55,9 @@ def urls(provider: str, status: str | None = STATUS, reply: str | None = REPLIES
 
 
 def test_the_registered_formats_and_their_names() -> None:
-    assert FORMATS.names == ("tencent", "yunpian")
+    assert FORMATS.names == ("tencent", "yunpian", "aliyun")
     assert FORMATS.dialects("tencent") == ("tencent_v3", "tencent_legacy")
+    assert FORMATS.dialects("aliyun") == ("aliyun",)
     with pytest.raises(errors.InvalidSubmission):
         FORMATS.named("twilio")
 
