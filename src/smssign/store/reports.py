@@ -190,11 +190,12 @@ class ReportRows:
     ) -> dict[tuple[int, str], str]:
         """The keys that sign the replies among `events`, by (account id, kind): each
         account's active key of a `signed_with` kind, opened from its sealed copy, for
-        accounts with a reply URL only (nothing is opened for nothing)."""
+        accounts with a reply URL of such a format only (nothing is opened for nothing)."""
         kinds = self.formats.signing_kinds
         if not kinds or self.keys is None:
             return {}
-        replied = {a for (a, _), u in urls.items() if u.reply_url}
+        signers = {f.name for f in self.formats if f.signed_with}
+        replied = {a for (a, name), u in urls.items() if u.reply_url and name in signers}
         accounts = sorted(
             {
                 event.account_id
