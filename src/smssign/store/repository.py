@@ -73,7 +73,7 @@ class Resealed:
     hashed: int
     """Plaintext bearer keys (of kinds hashed at rest) replaced by their hash."""
     current: int
-    """Secrets that were under the current key already."""
+    """Secrets (and copies) that were under the current key already."""
     unreadable: tuple[int, ...]
     """Credential ids whose secret no known master key opens; left as they were."""
 
