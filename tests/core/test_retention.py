@@ -24,6 +24,7 @@ from smssign.core.sending import SendRequest
 from smssign.core.templates import TemplateDraft
 from smssign.store import tables as t
 from smssign.store.backoffice import BackofficeStore
+from tests.core.test_sending import ready_account, request
 from tests.samples import png
 
 START = 1_800_000_000.0
@@ -141,5 +142,61 @@ def test_an_event_whose_delivery_is_still_retried_is_kept(tmp_path: Path) -> Non
             pruned = await runtime.sending.prune(30 * DAY)
             assert (pruned.replies, pruned.events) == (1, 0)
             assert (await counts(runtime))["events:reply"] == 1
+
+    asyncio.run(run())
+
+
+def test_status_reports_go_with_the_last_of_their_messages(tmp_path: Path) -> None:
+    """A Tencent status report carries the reports of several messages (report_items)."""
+
+    async def run() -> None:
+        clock = FixedClock(START)
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", data_dir=tmp_path)
+        async with open_runtime(settings, clock=clock, randomness=SeededRandomness(5)) as runtime:
+            store = BackofficeStore(
+                runtime.repository.database,
+                render_event,
+                runtime.providers.report_formats(),
+                runtime.providers.pushes,
+                keys=runtime.repository.keys,
+            )
+            account, template_id = await ready_account(runtime)
+            url = "http://127.0.0.1:9/status"
+            await store.set_callbacks(account.id, "tencent", url, None, START)
+
+            async def send_and_report(*mobiles: str) -> None:
+                await runtime.sending.send(
+                    account, request(template_id, *mobiles, dialect="tencent_v3")
+                )
+                await runtime.sending.deliver_due()
+                await store.dispatch_events(clock.now(), 1000)
+
+            await send_and_report("13800138000", "13800138001")
+            clock.advance(31 * DAY)
+            await send_and_report("13800138002")
+            async with runtime.repository.engine.begin() as conn:
+                reports = (
+                    await conn.execute(
+                        select(t.deliveries.c.id, t.deliveries.c.created_at).where(
+                            t.deliveries.c.channel != "webhook"
+                        )
+                    )
+                ).all()
+                old = [r.id for r in reports if r.created_at < START + DAY]
+                assert old and len(reports) > len(old)
+                # The old reports were sent; the fresh one is still pending.
+                await conn.execute(
+                    t.deliveries.update()
+                    .where(t.deliveries.c.id.in_(old))
+                    .values(status="delivered")
+                )
+            before = await counts(runtime)
+            pruned = await runtime.sending.prune(30 * DAY, batch=1, pause=0)
+            assert pruned.messages == 2
+            after = await counts(runtime)
+            assert after["deliveries"] == before["deliveries"] - len(old)
+            async with runtime.repository.engine.connect() as conn:
+                items = (await conn.execute(select(t.report_items.c.delivery_id))).all()
+            assert {row.delivery_id for row in items}.isdisjoint(old) and items
 
     asyncio.run(run())

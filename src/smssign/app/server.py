@@ -54,7 +54,8 @@ async def metrics(request: Request) -> Response:
             backlog = float("nan")
         return {
             "smssign_webhook_backlog": (
-                "Events not yet delivered to a webhook: undispatched plus pending deliveries.",
+                "Events not yet delivered to a webhook or report URL: undispatched plus pending "
+                "deliveries.",
                 backlog,
             )
         }
@@ -148,11 +149,12 @@ def create_app(
         from smssign.app.testing_routes import ReviewBeforeEachRequest, auto_reviews, testing_routes
 
         routes.extend(testing_routes(settings))
+        if auto_reviews(settings):
+            middleware.append(Middleware(ReviewBeforeEachRequest, settings=settings))
+    if settings.testing or settings.inbox:
         from smssign.app.inbox_routes import inbox_routes
 
         routes.extend(inbox_routes())
-        if auto_reviews(settings):
-            middleware.append(Middleware(ReviewBeforeEachRequest, settings=settings))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import typer
 
-from smssign.cli import accounts, blobs, keys, operators, qualifications, review, webhooks
+from smssign.cli import (
+    accounts,
+    blobs,
+    callbacks,
+    keys,
+    operators,
+    qualifications,
+    review,
+    webhooks,
+)
 from smssign.cli.common import PROVIDERS
 from smssign.cli.serve import serve
 
@@ -24,6 +33,7 @@ app.add_typer(qualifications.app, name="qualifications")
 app.add_typer(keys.app, name="keys")
 app.add_typer(operators.app, name="operators")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(callbacks.app, name="callbacks")
 app.add_typer(blobs.app, name="blobs")
 
 

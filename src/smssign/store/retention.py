@@ -10,8 +10,9 @@ through the indexes that exist, in id order, which is the order they were writte
 Each call looks at the `batch` oldest rows by id (messages, replies), or by subject id
 (events of messages and replies, `events_subject`), and removes those older than the
 cutoff. An event whose webhook delivery is still pending, or that the dispatcher has not
-seen yet, stays until it is done. Events of signatures and templates are their audit
-trail and are never pruned here.
+seen yet, stays until it is done, and a status report that carries several events
+(report_items) goes only with the last of them. Events of signatures and templates are
+their audit trail and are never pruned here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _R = t.replies.c
 _E = t.events.c
 _D = t.deliveries.c
 _A = t.delivery_attempts.c
+_I = t.report_items.c
 PENDING = "pending"
 
 
@@ -78,21 +80,52 @@ async def _prune_events(conn: Executor, kind: str, before: float, batch: int) ->
         .limit(batch)
     )
     rows = (await conn.execute(query)).all()
-    old = [row.id for row in rows if row.created_at < before and row.dispatched_at is not None]
+    old = {row.id for row in rows if row.created_at < before and row.dispatched_at is not None}
     if not old:
         return 0
+    # The deliveries that carry these events: a webhook delivery names its one event, a
+    # status report (migration 0007) its first, and lists all of them in report_items.
+    members: dict[int, set[int]] = {}
+    pending: set[int] = set()
     found = await conn.execute(select(_D.id, _D.event_id, _D.status).where(_D.event_id.in_(old)))
-    deliveries: list[int] = []
-    busy: set[int] = set()
     for row in found.all():
+        members.setdefault(row.id, set()).add(row.event_id)
         if row.status == PENDING:
-            busy.add(row.event_id)
-        else:
-            deliveries.append(row.id)
-    if deliveries:
-        await conn.execute(delete(t.delivery_attempts).where(_A.delivery_id.in_(deliveries)))
-        await conn.execute(delete(t.deliveries).where(_D.id.in_(deliveries)))
-    events: Sequence[int] = [e for e in old if e not in busy]
-    if events:
-        await conn.execute(delete(t.events).where(_E.id.in_(events)))
-    return len(events)
+            pending.add(row.id)
+    items = await conn.execute(select(_I.delivery_id).where(_I.event_id.in_(old)).distinct())
+    reports = [row.delivery_id for row in items.all() if row.delivery_id not in members]
+    if reports:
+        more = await conn.execute(select(_D.id, _D.event_id, _D.status).where(_D.id.in_(reports)))
+        for row in more.all():
+            members.setdefault(row.id, set()).add(row.event_id)
+            if row.status == PENDING:
+                pending.add(row.id)
+    if members:
+        listed = await conn.execute(
+            select(_I.delivery_id, _I.event_id).where(_I.delivery_id.in_(list(members)))
+        )
+        for row in listed.all():
+            members[row.delivery_id].add(row.event_id)
+    # A report's other events may lie past this batch's window: they go with it when
+    # they are as old (and dispatched) as the rest.
+    beyond = set().union(*members.values()) - old if members else set()
+    if beyond:
+        found = await conn.execute(
+            select(_E.id, _E.created_at, _E.dispatched_at).where(_E.id.in_(sorted(beyond)))
+        )
+        old |= {r.id for r in found.all() if r.created_at < before and r.dispatched_at is not None}
+    # A delivery goes only once it is done and every event it carries goes with it; the
+    # events of one that stays are kept (its log, and its foreign key, name them).
+    doomed = [d for d, events in members.items() if d not in pending and events <= old]
+    kept: set[int] = set()
+    for delivery_id, events in members.items():
+        if delivery_id not in doomed:
+            kept |= events
+    if doomed:
+        await conn.execute(delete(t.delivery_attempts).where(_A.delivery_id.in_(doomed)))
+        await conn.execute(delete(t.report_items).where(_I.delivery_id.in_(doomed)))
+        await conn.execute(delete(t.deliveries).where(_D.id.in_(doomed)))
+    gone: Sequence[int] = sorted(old - kept)
+    if gone:
+        await conn.execute(delete(t.events).where(_E.id.in_(gone)))
+    return len(gone)

@@ -46,6 +46,7 @@ def template_of(row: Sequence[Any]) -> Template:
         updated_at=v[i["updated_at"]],
         version=v[i["version"]],
         application_id=v[i["application_id"]],
+        extra=v[i["extra"]] or {},
     )
 
 
@@ -63,6 +64,7 @@ def template_values(template: Template) -> dict[str, Any]:
         "reviewed_at": template.reviewed_at,
         "updated_at": template.updated_at,
         "application_id": template.application_id,
+        "extra": dict(template.extra),
     }
 
 
@@ -90,6 +92,7 @@ class TemplateWrites:
             "deleted_at": None,
             "version": 0,
             "application_id": 0,
+            "extra": dict(draft.extra or {}),
         }
         result = await self.conn.execute(
             insert(t.templates).values(**values).returning(t.templates)
