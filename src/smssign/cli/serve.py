@@ -58,8 +58,8 @@ def serve(
             "--message-retention-days",
             min=0,
             envvar="SMSSIGN_MESSAGE_RETENTION_DAYS",
-            help="Days messages, replies and their webhook deliveries are kept; older ones "
-            "are pruned in the background. 0 keeps them forever.",
+            help="Days messages, replies and their webhook and status-report deliveries are "
+            "kept; older ones are pruned in the background. 0 keeps them forever.",
         ),
     ] = 30.0,
     demo: Annotated[
