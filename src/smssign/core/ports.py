@@ -426,6 +426,10 @@ class MessageRepository(Protocol):
 
     async def latest_message(self, mobile: str) -> Message | None: ...
 
+    async def has_reports(self, account_id: int, dialects: Sequence[str]) -> bool:
+        """Whether the account's report queue for these dialects holds anything."""
+        ...
+
     async def messages_by_provider_id(
         self, account_id: int, provider_message_id: str
     ) -> list[Message]: ...

@@ -483,6 +483,10 @@ class SendService:
         self, account_id: int, dialects: Sequence[str], limit: int
     ) -> list[Message]:
         """Reported messages not pulled before; each is pulled once."""
+        # A read first: a client polling an empty queue (the usual case) begins no write
+        # transaction, whose COMMIT would go to a thread for nothing.
+        if not await self.repository.has_reports(account_id, dialects):
+            return []
         async with self.repository.message_transaction() as tx:
             return await tx.pull_reports(account_id, dialects, limit, self.clock.now())
 

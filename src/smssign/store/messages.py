@@ -477,6 +477,12 @@ class MessageReads:
             count = int((await conn.execute(total)).scalar_one())
         return [message_of(r) for r in rows], count
 
+    async def has_reports(self, account_id: int, dialects: Sequence[str]) -> bool:
+        query = _pull_reports(tuple(dialects), False)
+        async with self._read() as conn:
+            rows = await fetch(conn, query, {"account_id": account_id, "most": 1})
+        return bool(rows)
+
     async def latest_message(self, mobile: str) -> Message | None:
         async with self._read() as conn:
             rows = await fetch(conn, _LATEST, {"mobile": mobile})
