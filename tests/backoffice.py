@@ -263,10 +263,13 @@ def signed_correctly(secret: str, received: Received) -> bool:
 
 @dataclass
 class Receiver:
-    """A local HTTP server that records every POST; `statuses` answers them in turn."""
+    """A local HTTP server that records every POST; `statuses` answers them in turn,
+    and `bodies` (then `body`) are the answers' bodies ("ok" / "not now" without)."""
 
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
+    bodies: list[bytes] = field(default_factory=list)
+    body: bytes | None = None
     delay: float = 0.0
     """Seconds to wait before answering, after recording the request."""
     plan: Callable[[Received], tuple[int, float] | None] | None = None
@@ -296,6 +299,7 @@ class Receiver:
                         receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
                     )
                     delay = receiver.delay
+                    answer = receiver.bodies.pop(0) if receiver.bodies else receiver.body
                     planned = receiver.plan(received) if receiver.plan else None
                     if planned is not None:
                         status, delay = planned
@@ -303,7 +307,9 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"not now")
+                if answer is None:
+                    answer = b"ok" if status < 300 else b"not now"
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -14,7 +14,7 @@ from yunpian_python_sdk.model import constant as YC
 from yunpian_python_sdk.ypclient import YunpianClient
 
 from smssign.core.messages import MessageStatus
-from smssign.dialects.yunpian.send_actions import reply_sign
+from smssign.dialects.yunpian.reports import reply_sign
 from tests.conftest import Server, start_server, stop_server
 from tests.dialects.yunpian.sending import SIGN, Sender, ready
 

@@ -10,6 +10,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 
 from smssign.testing import SmsMock
 from smssign.testing.server import SmssignServer
+from tests.backoffice import Receiver, wait_until
 from tests.testing.test_inprocess import add, tencent
 from tests.testing.test_plugin import on_server
 
@@ -89,3 +90,30 @@ def test_the_server_fixture_has_the_same_helpers(smssign_server: SmssignServer) 
     assert smssign_server.messages()[0]["id"] == latest["id"]
     assert smssign_server.set_message_status(latest["id"], "delivered")["status"] == "delivered"
     assert smssign_server.reply("13800138000", "好", account_id=account["id"])["text"] == "好"
+
+
+def test_the_server_fixture_pushes_reports_and_replies(smssign_server: SmssignServer) -> None:
+    reports = Receiver(body=b'{"result":0,"errmsg":"OK"}').start()
+    replies = Receiver(body=b'{"result":0,"errmsg":"OK"}').start()
+    try:
+        account = smssign_server.create_account("pushed")
+        shown = smssign_server.set_callbacks(account["id"], "tencent", reports.url, replies.url)
+        assert shown["status_url"] == reports.url and shown["reply_url"] == replies.url
+        client = on_server(smssign_server, account)
+        template_id = _ready(smssign_server, client)
+        app_id = str(account["legacy"]["sdkappid"])
+        status = sign_up(client, app_id, template_id, "13800138000", "9911")
+        wait_until(lambda: reports.received)
+        latest = smssign_server.latest_message("13800138000")
+        assert latest is not None
+        smssign_server.set_message_status(latest["id"], "failed", "MK:0001")
+        smssign_server.reply("13800138000", "好")
+        pushed = wait_until(lambda: len(reports.received) >= 2 and reports.received)
+        first, second = (json.loads(r.body)[0] for r in pushed[:2])
+        assert (first["sid"], first["report_status"]) == (status.SerialNo, "SUCCESS")
+        assert (second["report_status"], second["errmsg"]) == ("FAIL", "MK:0001")
+        (reply,) = wait_until(lambda: replies.received)
+        assert json.loads(reply.body)["text"] == "好"
+    finally:
+        reports.stop()
+        replies.stop()

@@ -178,3 +178,53 @@ def test_workers_share_the_work_on_sqlite(tmp_path: Path, receiver: Receiver) ->
 
 def test_workers_share_the_work_on_postgresql(tmp_path: Path, receiver: Receiver) -> None:
     share_the_work(databases.create_database(postgres_admin_url()), tmp_path, receiver)
+
+
+def _gone_pid() -> int:
+    """A process id no process has now (the first free one below the kernel's limit)."""
+    import os
+
+    for pid in range(4_000_000, 3_000_000, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            continue
+    raise AssertionError("no free pid found")
+
+
+def test_a_restart_takes_over_the_leases_of_a_killed_process(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A worker whose process died (kill -9) holds its claims until their lease runs out,
+    unless a worker of the same host finds the process gone: then it frees them at once."""
+    import os
+    import socket
+
+    async def scenario() -> None:
+        async with world(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path) as (runtime, store):
+            clock = runtime.clock
+            account = (await runtime.accounts.create("acme")).account
+            await store.set_webhook(account.id, receiver.url, "s3cret", True, clock.now())
+            await submit(runtime, account, "接管签名")
+            await submit(runtime, account, "存活签名")
+            await submit(runtime, account, "别处签名")
+            await store.dispatch_events(clock.now(), limit=10)
+            host = socket.gethostname()
+            dead = f"{host}:{_gone_pid()}:1"
+            alive = f"{host}:{os.getppid()}:2"
+            elsewhere = f"other-host:{_gone_pid()}:3"
+            for holder in (dead, alive, elsewhere):
+                await store.claim_deliveries(holder, clock.now(), 60.0, 1)
+            assert await store.lease_holders(clock.now()) == sorted([dead, alive, elsewhere])
+            sender = worker(store, clock, RetrySchedule())
+            assert await sender.free_orphans() == [dead]
+            assert await store.lease_holders(clock.now()) == sorted([alive, elsewhere])
+            async with httpx.AsyncClient() as client:
+                await sender.step(client)
+            statuses = sorted(d.status.value for d in await store.deliveries())
+            assert statuses == ["delivered", "pending", "pending"]
+
+    asyncio.run(scenario())
+    assert len(receiver.received) == 1

@@ -542,7 +542,10 @@ async def delivery(call: Call) -> Response:
     if found is None:
         raise ApiError(404, "not_found", "no such delivery")
     data = delivery_json(found, await store.attempts(delivery_id))
-    data["body"] = orjson.loads(found.body)
+    try:
+        data["body"] = orjson.loads(found.body)
+    except orjson.JSONDecodeError:
+        data["body"] = found.body  # a form-encoded status report
     return json_response(data)
 
 

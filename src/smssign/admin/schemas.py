@@ -252,8 +252,20 @@ SCHEMAS: dict[str, Any] = {
             "last_error": {"type": "string"},
             "created_at": {"type": "number"},
             "finished_at": {"type": ["number", "null"]},
+            "channel": {
+                "type": "string",
+                "description": "webhook, or the report format of a status-report delivery",
+            },
+            "url": {
+                "type": ["string", "null"],
+                "description": "Where a report goes; null for a webhook (its account's URL)",
+            },
             "attempt_log": {"type": "array", "items": {"type": "object"}},
-            "body": {"type": "object", "description": "The JSON sent (single delivery only)"},
+            "body": {
+                "type": ["object", "array", "string"],
+                "description": "What is sent (single delivery only): the JSON, or the text of "
+                "a form-encoded report",
+            },
         },
     },
     "Counts": {"type": "object", "additionalProperties": {"type": "integer"}},

@@ -5,7 +5,9 @@
     GET    /_smssign/messages/latest     ?mobile=+86…&wait=S (at most 30) -> a message, or 404
     DELETE /_smssign/messages            [?account_id&mobile] -> 204
     POST   /_smssign/messages/{id}/status  {"status": "delivered"|"failed", "error_code": …}
+                                         (its status report is pushed, as the carrier's)
     POST   /_smssign/replies             {"account_id": N, "mobile": "+86…", "text": "…"}
+                                         (pushed to the account's reply URL)
     GET    /_smssign/outcome-rules       the configured rules (the magic numbers are fixed)
     POST   /_smssign/outcome-rules       {"pattern", "status", "error_code", "account_id"}
 

@@ -54,7 +54,8 @@ async def metrics(request: Request) -> Response:
             backlog = float("nan")
         return {
             "smssign_webhook_backlog": (
-                "Events not yet delivered to a webhook: undispatched plus pending deliveries.",
+                "Events not yet delivered to a webhook or report URL: undispatched plus pending "
+                "deliveries.",
                 backlog,
             )
         }

@@ -1,4 +1,5 @@
-"""The back office of a running smssign: operators, webhooks, and the workers behind them.
+"""The back office of a running smssign: operators, webhooks, report callbacks, and the
+workers behind them.
 
 Built on top of a Runtime (same engine, clock and randomness). The server opens it with
 its workers (webhook delivery, auto-review) running as tasks; the CLI opens it without.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smssign.backoffice.autoreview import AutoReviewer, Policy, load_policy
+from smssign.backoffice.callbacks import CallbackService
 from smssign.backoffice.carrier import Carrier
 from smssign.backoffice.operators import OperatorService
 from smssign.backoffice.timeline import Timeline, build
@@ -37,6 +39,8 @@ class Backoffice:
     store: BackofficeStore
     operators: OperatorService
     webhooks: WebhookService
+    callbacks: CallbackService
+    """Where status reports and replies are pushed, per account and provider."""
     secret_key: str
     """Signs console cookies and CSRF tokens."""
     policy: Policy
@@ -72,7 +76,8 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
-    return BackofficeStore(runtime.repository.database, render_event)
+    formats = runtime.providers.report_formats()
+    return BackofficeStore(runtime.repository.database, render_event, formats)
 
 
 @asynccontextmanager
@@ -100,8 +105,11 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
             ),
             timeout=settings.webhook_timeout,
             poll_interval=settings.poll_interval,
+            formats=store.formats,
         )
         tasks.append(asyncio.create_task(worker.run(), name="smssign-webhooks"))
+        # An outcome set by hand or a reply is pushed at once, not at the next poll.
+        runtime.sending.reported.listeners.append(worker.wake)
         reviewer = AutoReviewer(
             policy,
             runtime.signatures,
@@ -125,6 +133,7 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         store=store,
         operators=OperatorService(store, runtime.clock, runtime.randomness),
         webhooks=WebhookService(store, runtime.clock, runtime.randomness),
+        callbacks=CallbackService(store, store, store.formats, runtime.clock),
         secret_key=secret_key,
         policy=policy,
         worker=worker,
@@ -133,6 +142,9 @@ async def open_backoffice(runtime: Runtime, *, workers: bool = False) -> AsyncIt
         yield backoffice
     finally:
         backoffice.operators.close()
+        if worker is not None:
+            with contextlib.suppress(ValueError):
+                runtime.sending.reported.listeners.remove(worker.wake)
         if carrier is not None:
             carrier.close()
         for task in tasks:

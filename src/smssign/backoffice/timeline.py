@@ -174,6 +174,8 @@ def delivery_json(delivery: Delivery, attempts: Sequence[Attempt] = ()) -> dict[
         "last_error": delivery.last_error,
         "created_at": delivery.created_at,
         "finished_at": delivery.finished_at,
+        "channel": delivery.channel,
+        "url": delivery.url,
         "attempt_log": [
             {
                 "number": a.number,

@@ -1,4 +1,5 @@
-"""Webhooks: tell an account's own server when one of its signatures changes.
+"""Webhooks: tell an account's own server when one of its signatures changes; and the
+worker that also pushes status reports and replies in each provider's format.
 
 The core writes every change's event to the `events` outbox in the change's own
 transaction. Here a worker inside the server process turns new events into deliveries
@@ -10,6 +11,9 @@ up again once its lease runs out; delivery is therefore at least once.
 
 The rules (which events are sent, the delivery state machine, retries, fairness) are the
 core's, in smssign.core.deliveries; this module holds the wire format and the worker.
+Report deliveries (smssign.core.reports) ride the same outbox, claims, retries and
+attempt log: they differ only in their body (fixed when planned), their Content-Type and
+the answer that counts as received, all three their format's.
 Each delivery is sent by its own task, bounded in all and per account, so one account's
 slow or hanging receiver never holds up another account's deliveries.
 """
@@ -45,6 +49,7 @@ from smssign.core.deliveries import (
     WebhookStore,
 )
 from smssign.core.model import SIGNATURE, Event
+from smssign.core.reports import NO_FORMATS, WEBHOOK, ReportFormats
 
 if TYPE_CHECKING:
     import httpx
@@ -205,13 +210,15 @@ class _FirstUseClient:
             await self.client.aclose()
 
 
-async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Outcome:
-    """One attempt: POST the body with fresh timestamp and signature headers."""
-    import httpx  # loaded already by the client that sends
-
-    body = claim.delivery.body.encode()
+def _headers(claim: Claim, body: bytes, clock: Clock, formats: ReportFormats) -> dict[str, str]:
+    """A webhook's signed headers, or a report's plain ones (providers sign no callback)."""
+    channel = claim.delivery.channel
+    if channel != WEBHOOK:
+        found = formats.by_name.get(channel)
+        content_type = found.content_type if found else "application/octet-stream"
+        return {"Content-Type": content_type, "User-Agent": USER_AGENT}
     timestamp = int(clock.now())
-    headers = {
+    return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-Smssign-Event": claim.delivery.type,
@@ -219,6 +226,35 @@ async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Ou
         "X-Smssign-Timestamp": str(timestamp),
         "X-Smssign-Signature": sign(claim.secret, timestamp, body),
     }
+
+
+def _answered(claim: Claim, status_code: int, excerpt: str, formats: ReportFormats) -> str:
+    """Why a 2xx reply does not count ("" when it does): a report's receiver must give its
+    provider's success answer."""
+    channel = claim.delivery.channel
+    if channel == WEBHOOK:
+        return ""
+    found = formats.by_name.get(channel)
+    if found is None:
+        return f"no report format {channel!r} is registered"
+    if found.accepts(status_code, excerpt):
+        return ""
+    return f"HTTP {status_code} {excerpt[:100]!r} is not the receiver's success answer"
+
+
+async def post(
+    client: Sender,
+    claim: Claim,
+    clock: Clock,
+    timeout: float,
+    formats: ReportFormats = NO_FORMATS,
+) -> Outcome:
+    """One attempt: POST the body, a webhook's with fresh timestamp and signature
+    headers, a report's as its format has it."""
+    import httpx  # loaded already by the client that sends
+
+    body = claim.delivery.body.encode()
+    headers = _headers(claim, body, clock, formats)
     started_at = clock.now()
     start = time.monotonic()
     status_code: int | None = None
@@ -239,16 +275,40 @@ async def post(client: Sender, claim: Claim, clock: Clock, timeout: float) -> Ou
         # The status line may have arrived before the body broke; an attempt counts only whole.
         error = f"{type(exc).__name__}: {exc}"[:RESPONSE_EXCERPT] or type(exc).__name__
         status_code = None
+    response = excerpt[:RESPONSE_EXCERPT].decode("utf-8", "replace")
+    refused = ""
     if status_code is not None and not 200 <= status_code < 300:
         error = f"HTTP {status_code}"
+    elif status_code is not None:
+        # Some providers' receivers answer 200 either way: the body says whether it counts.
+        refused = _answered(claim, status_code, response, formats)
+        error = refused or error
     return Outcome(
         url=claim.url,
         started_at=started_at,
         duration=time.monotonic() - start,
         status_code=status_code,
         error=error,
-        response=excerpt[:RESPONSE_EXCERPT].decode("utf-8", "replace"),
+        response=response,
+        answered=not refused,
     )
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether a worker name (`host:pid:id`) is of this host and its process is gone."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # another worker of this very process, alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # there, but another user's
+    return False
 
 
 class DeliveryWorker:
@@ -272,9 +332,12 @@ class DeliveryWorker:
         concurrency: int = 32,
         per_target: int = 4,
         client: httpx.AsyncClient | None = None,
+        formats: ReportFormats = NO_FORMATS,
     ) -> None:
-        """`batch` is the most one claim takes from the store."""
+        """`batch` is the most one claim takes from the store; `formats` say how report
+        deliveries are sent and answered."""
         self.store = store
+        self.formats = formats
         self.clock = clock
         self.schedule = schedule
         self.timeout = timeout
@@ -297,6 +360,8 @@ class DeliveryWorker:
         on the way out."""
         client: Sender = self._client or _FirstUseClient(self.timeout)
         try:
+            with contextlib.suppress(errors.Unavailable):
+                await self.free_orphans()
             while True:
                 try:
                     busy = await self.fill(client)
@@ -322,6 +387,19 @@ class DeliveryWorker:
                 await asyncio.shield(self.store.release_leases(self.name))
             if isinstance(client, _FirstUseClient):
                 await client.aclose()
+
+    async def free_orphans(self) -> list[str]:
+        """Hand back the leases of this host's workers whose process is gone (killed, or
+        crashed), so that a restart resumes their deliveries at once instead of when
+        their leases run out; returns those workers. Other hosts' leases run out."""
+        freed = []
+        for holder in await self.store.lease_holders(self.clock.now()):
+            if holder != self.name and _dead_here(holder):
+                await self.store.release_leases(holder)
+                freed.append(holder)
+        if freed:
+            log.info("webhook worker: took over the deliveries of %s", ", ".join(freed))
+        return freed
 
     async def step(self, client: Sender) -> bool:
         """One pass that waits for the sends it starts (tests drive the worker with it);
@@ -370,7 +448,7 @@ class DeliveryWorker:
 
     async def _attempt(self, client: Sender, claim: Claim) -> None:
         try:
-            outcome = await post(client, claim, self.clock, self.timeout)
+            outcome = await post(client, claim, self.clock, self.timeout, self.formats)
             await self.store.record_attempt(
                 claim, self.name, outcome, self.schedule, self.clock.now()
             )

@@ -25,6 +25,7 @@ GROUPS = {
     "keys": "smssign.cli.keys",
     "operators": "smssign.cli.operators",
     "webhooks": "smssign.cli.webhooks",
+    "callbacks": "smssign.cli.callbacks",
     "blobs": "smssign.cli.blobs",
 }
 """Command group name -> the module whose `app` it is, in the order `--help` lists them."""

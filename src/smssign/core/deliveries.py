@@ -60,6 +60,10 @@ class Delivery:
     last_error: str
     created_at: float
     finished_at: float | None
+    channel: str = "webhook"
+    """`webhook`, or the name of the report format it carries (core/reports.py)."""
+    url: str | None = None
+    """Where a report goes; a webhook's URL is its account's webhook's at each attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +99,13 @@ class Outcome:
     status_code: int | None
     error: str
     response: str
+    answered: bool = True
+    """False when the receiver's reply is not the success answer its format expects (a
+    status report's receiver answers in its provider's terms, not only with a 2xx)."""
 
     @property
     def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return self.status_code is not None and 200 <= self.status_code < 300 and self.answered
 
 
 # --- when to try again -----------------------------------------------------------------
@@ -338,6 +345,10 @@ class WebhookStore(Protocol):
 
     async def release_leases(self, worker: str) -> None: ...
 
+    async def lease_holders(self, now: float) -> list[str]:
+        """The workers holding a lease on a pending delivery that has not run out."""
+        ...
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         """Schedule a finished or waiting delivery for an attempt now (see `retried`)."""
         ...
@@ -352,8 +363,9 @@ class WebhookStore(Protocol):
         status: DeliveryStatus | None = None,
         offset: int = 0,
         limit: int = 50,
+        channel: str | None = "webhook",
     ) -> list[Delivery]:
-        """Newest first."""
+        """Newest first; webhook deliveries only unless another `channel` (None: all)."""
         ...
 
     async def attempts(self, delivery_id: int) -> list[Attempt]: ...

@@ -96,6 +96,35 @@ class Message:
             "callback_url": self.callback_url,
         }
 
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> Message:
+        """The message as an event's snapshot recorded it (what a report is made from);
+        what a snapshot leaves out (signature, template type, due time) is None."""
+        params = snapshot.get("params") or ()
+        return cls(
+            id=int(snapshot["id"]),
+            account_id=int(snapshot["account_id"]),
+            dialect=str(snapshot["dialect"]),
+            mobile=str(snapshot["mobile"]),
+            sign=str(snapshot.get("sign") or ""),
+            signature_id=None,
+            template_id=snapshot.get("template_id"),
+            template_type=None,
+            params=dict(params) if isinstance(params, Mapping) else tuple(params),
+            text=str(snapshot.get("text") or ""),
+            parts=int(snapshot.get("parts") or 0),
+            fee=int(snapshot.get("fee") or 0),
+            provider_message_id=str(snapshot.get("provider_message_id") or ""),
+            session=str(snapshot.get("session") or ""),
+            extend=str(snapshot.get("extend") or ""),
+            status=MessageStatus(snapshot["status"]),
+            error_code=snapshot.get("error_code"),
+            created_at=float(snapshot.get("created_at") or 0.0),
+            reported_at=snapshot.get("reported_at"),
+            due_at=None,
+            callback_url=snapshot.get("callback_url"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -124,6 +153,20 @@ class Reply:
             "message_id": self.message_id,
             "created_at": self.created_at,
         }
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> Reply:
+        return cls(
+            id=int(snapshot["id"]),
+            account_id=int(snapshot["account_id"]),
+            dialect=str(snapshot.get("dialect") or ""),
+            mobile=str(snapshot["mobile"]),
+            text=str(snapshot.get("text") or ""),
+            sign=str(snapshot.get("sign") or ""),
+            extend=str(snapshot.get("extend") or ""),
+            message_id=snapshot.get("message_id"),
+            created_at=float(snapshot.get("created_at") or 0.0),
+        )
 
 
 # --- per-number frequency limits ----------------------------------------------------

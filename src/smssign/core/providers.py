@@ -5,8 +5,8 @@ The core names no provider. Each `dialects/<name>/provider.py` exports a `Provid
 `Providers` and pass it down (the runtime holds one). Everything provider-shaped that is
 not the wire protocol itself is read from here: which credentials an account gets and how
 they are issued and kept at rest, the default rate limits, the name rules, the display
-names, and how a credential shows in `accounts create --json`, the console, the admin API,
-seed files and the demo.
+names, the status-report format, and how a credential shows in `accounts create --json`,
+the console, the admin API, seed files and the demo.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from smssign.core.clock import Randomness
 from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
+from smssign.core.reports import ReportFormat, ReportFormats
 from smssign.core.rules import NameRule
 
 KEY_BYTES = 16
@@ -191,6 +192,9 @@ class Provider:
     frequency_limits: tuple[FrequencyLimit, ...] = ()
     """Per-number sending limits as the provider documents them, checked in this order;
     an account changes them by name (`smssign accounts set --frequency NAME=COUNT`)."""
+    reports: ReportFormat | None = None
+    """How the provider pushes status reports and replies to an account's URLs (the
+    format's name is what `smssign callbacks set` takes; dialects of one provider share it)."""
 
 
 class Providers:
@@ -251,6 +255,10 @@ class Providers:
     def frequency_limits(self) -> dict[str, tuple[FrequencyLimit, ...]]:
         """Each provider's per-number limits, keyed by dialect name."""
         return {p.name: p.frequency_limits for p in self.providers}
+
+    def report_formats(self) -> ReportFormats:
+        """The status-report formats, by the dialects that declare them."""
+        return ReportFormats({p.name: p.reports for p in self.providers if p.reports})
 
     def hosts(self) -> frozenset[str]:
         return frozenset(h for p in self.providers for h in p.hosts)

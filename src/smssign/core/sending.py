@@ -175,6 +175,8 @@ class SendService:
         self.frequency_enabled = frequency_enabled
         self.delivery_delay = delivery_delay
         self.arrivals = Arrivals()
+        self.reported = Arrivals()
+        """Notified after outcomes or replies were stored (wakes what pushes reports)."""
 
     # --- sending ------------------------------------------------------------------------
 
@@ -364,6 +366,7 @@ class SendService:
             for message in due:
                 status, code = outcome(rules, message.account_id, message.mobile)
                 await self._report(tx, message, status, code, now)
+        self.reported.notify()
         return len(due)
 
     async def set_status(
@@ -378,7 +381,9 @@ class SendService:
             if message is None:
                 raise errors.NotFound()
             code = error_code if status is MessageStatus.FAILED else None
-            return await self._report(tx, message, status, code, now)
+            saved = await self._report(tx, message, status, code, now)
+        self.reported.notify()
+        return saved
 
     async def _report(
         self,
@@ -444,6 +449,7 @@ class SendService:
                 owner, EventType.REPLY_RECEIVED, Subject(REPLY, reply.id),
                 {"reply": reply.snapshot()}, now,
             )  # fmt: skip
+        self.reported.notify()
         return reply
 
     # --- pulls (the dialects' status and reply queues) ---------------------------------

@@ -1,10 +1,14 @@
 """SQL for the back office: server keys, webhooks, deliveries, console reads.
 
 With the operator rows (store/operators.py) it implements `OperatorStore`
-(smssign.core.operators); here `WebhookStore`
-(smssign.core.deliveries), plus the cross-account reads the console and the admin API
-show. Writes go through the same `Database` as the main repository (store/database.py):
-one writer per process and one error mapping. PostgreSQL claims due deliveries and
+(smssign.core.operators), with the report rows (store/reports.py) `ReportStore`
+(smssign.core.reports); here `WebhookStore` (smssign.core.deliveries), plus the
+cross-account reads the console and the admin API show. Webhook and report deliveries
+share the `deliveries` table, the dispatcher and the claims; a webhook delivery reads its
+URL and secret from `webhooks` when claimed, a report delivery carries its URL.
+
+Writes go through the same `Database` as the main repository (store/database.py): one
+writer per process and one error mapping. PostgreSQL claims due deliveries and
 undispatched events with FOR UPDATE SKIP LOCKED, so several server processes can run the
 delivery worker on one database. Which events are delivered and how a delivery moves on
 are the core's rules (smssign.core.deliveries); here they are only read and written.
@@ -16,7 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -36,10 +40,12 @@ from smssign.core.deliveries import (
     Webhook,
 )
 from smssign.core.model import Event, Subject
+from smssign.core.reports import NO_FORMATS, WEBHOOK, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
+from smssign.store.reports import ReportRows, delivery_of
 from smssign.store.reviewables import event_of
 from smssign.store.sqlite_direct import Executor
 
@@ -56,23 +62,7 @@ def _webhook(row: Row[Any]) -> Webhook:
     )
 
 
-def _delivery(row: Row[Any]) -> Delivery:
-    m = row._mapping
-    return Delivery(
-        id=m["id"],
-        event_id=m["event_id"],
-        account_id=m["account_id"],
-        signature_id=m["signature_id"],
-        type=m["type"],
-        body=m["body"],
-        status=DeliveryStatus(m["status"]),
-        attempts=m["attempts"],
-        next_attempt_at=m["next_attempt_at"],
-        last_status_code=m["last_status_code"],
-        last_error=m["last_error"],
-        created_at=m["created_at"],
-        finished_at=m["finished_at"],
-    )
+_delivery = delivery_of
 
 
 def _attempt(row: Row[Any]) -> Attempt:
@@ -137,15 +127,21 @@ _STATE_COLUMNS = (
 _SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
 
 
-class BackofficeStore(OperatorRows, RecordReads):
+class BackofficeStore(OperatorRows, ReportRows, RecordReads):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
-        self, database: Database | AsyncEngine, render_event: Callable[[Event], str]
+        self,
+        database: Database | AsyncEngine,
+        render_event: Callable[[Event], str],
+        formats: ReportFormats = NO_FORMATS,
     ) -> None:
+        """`formats`: the registered dialects' report formats; without them no status
+        report or reply is pushed."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
+        self.formats = formats
         self.row_locks = self.database.row_locks
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
@@ -236,7 +232,9 @@ class BackofficeStore(OperatorRows, RecordReads):
             if result.rowcount == 0:
                 return False
             query = select(*_STATE_COLUMNS).where(
-                d.account_id == account_id, d.status == rules.CLAIMABLE.value
+                d.account_id == account_id,
+                d.status == rules.CLAIMABLE.value,
+                d.channel == WEBHOOK,
             )
             if self.row_locks:
                 query = query.with_for_update()
@@ -280,6 +278,8 @@ class BackofficeStore(OperatorRows, RecordReads):
                     "type": event.type.value,
                     "body": self.render_event(event),
                     "created_at": event.created_at,
+                    "channel": WEBHOOK,
+                    "url": None,
                     **first,
                 }
                 for event in events
@@ -287,6 +287,7 @@ class BackofficeStore(OperatorRows, RecordReads):
             ]
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
+            await self._dispatch_reports(conn, events, first)
             await conn.execute(
                 update(t.events)
                 .where(e.id.in_([event.id for event in events]))
@@ -295,17 +296,22 @@ class BackofficeStore(OperatorRows, RecordReads):
         return len(events)
 
     def _due(self, now: float, skip: frozenset[int]) -> Any:
-        """The deliveries `rules.is_due` allows, of accounts with an enabled webhook."""
+        """The deliveries `rules.is_due` allows: reports, and webhook deliveries of
+        accounts with an enabled webhook (whose URL and secret they are sent with)."""
         d = t.deliveries.c
         w = t.webhooks.c
         query = (
-            select(t.deliveries, w.url, w.secret)
-            .join(t.webhooks, w.account_id == d.account_id)
+            select(
+                t.deliveries,
+                func.coalesce(d.url, w.url).label("target"),
+                func.coalesce(w.secret, "").label("key"),
+            )
+            .outerjoin(t.webhooks, and_(w.account_id == d.account_id, d.channel == WEBHOOK))
             .where(
                 d.status == rules.CLAIMABLE.value,
                 d.next_attempt_at <= now,
                 or_(d.lease_until.is_(None), d.lease_until < now),
-                w.enabled,
+                or_(d.channel != WEBHOOK, w.enabled.is_(True)),
             )
             .order_by(d.next_attempt_at, d.id)
         )
@@ -332,7 +338,7 @@ class BackofficeStore(OperatorRows, RecordReads):
             if self.row_locks:
                 query = query.with_for_update(skip_locked=True, of=t.deliveries)
             rows = (await conn.execute(query)).all()
-            claims = [Claim(_delivery(r), r._mapping["url"], r._mapping["secret"]) for r in rows]
+            claims = [Claim(_delivery(r), r._mapping["target"], r._mapping["key"]) for r in rows]
             if fairness is not None:
                 claims = fairness.choose(claims)
             if not claims:
@@ -389,6 +395,20 @@ class BackofficeStore(OperatorRows, RecordReads):
                 conn, [(i, state, rules.released(state, worker)) for i, state in states]
             )
 
+    async def lease_holders(self, now: float) -> list[str]:
+        d = t.deliveries.c
+        query = (
+            select(d.leased_by)
+            .where(
+                d.status == rules.CLAIMABLE.value,
+                d.leased_by.is_not(None),
+                d.lease_until >= now,
+            )
+            .distinct()
+        )
+        async with self._read() as conn:
+            return sorted(str(r[0]) for r in (await conn.execute(query)).all())
+
     async def retry_delivery(self, delivery_id: int, now: float) -> Delivery:
         d = t.deliveries.c
         if not 0 < delivery_id <= MAX_ID:
@@ -408,7 +428,9 @@ class BackofficeStore(OperatorRows, RecordReads):
                 )
             ).first()
             before = _state(row)
-            after = rules.retried(before, now, has_webhook=hook is not None)
+            # A report carries its own URL: it needs no webhook.
+            has_target = hook is not None or row._mapping["channel"] != WEBHOOK
+            after = rules.retried(before, now, has_webhook=has_target)
             await self._save_states(conn, [(delivery_id, before, after)])
             row = (await conn.execute(select(t.deliveries).where(d.id == delivery_id))).one()
         return _delivery(row)
@@ -430,9 +452,12 @@ class BackofficeStore(OperatorRows, RecordReads):
         status: DeliveryStatus | None = None,
         offset: int = 0,
         limit: int = 50,
+        channel: str | None = WEBHOOK,
     ) -> list[Delivery]:
         d = t.deliveries.c
         query = select(t.deliveries).order_by(d.id.desc()).offset(offset).limit(limit)
+        if channel is not None:
+            query = query.where(d.channel == channel)
         if account_id is not None:
             query = query.where(d.account_id == account_id)
         if signature_id is not None:
@@ -452,7 +477,7 @@ class BackofficeStore(OperatorRows, RecordReads):
 
     async def delivery_counts(self, account_id: int | None = None) -> dict[str, int]:
         d = t.deliveries.c
-        query = select(d.status, func.count()).group_by(d.status)
+        query = select(d.status, func.count()).where(d.channel == WEBHOOK).group_by(d.status)
         if account_id is not None:
             query = query.where(d.account_id == account_id)
         async with self._read() as conn:

@@ -254,7 +254,9 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("event_id", Id, ForeignKey("events.id"), nullable=False, unique=True),
+    # The (first) event delivered: a status-report delivery carries up to 100 events,
+    # each listed in report_items (migration 0007), so the id is no longer unique.
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("signature_id", Id, nullable=True),
     Column("type", String(50), nullable=False),
@@ -269,7 +271,12 @@ deliveries = Table(
     Column("last_error", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
+    # Migration 0007: `webhook`, or the report format's name; where a report goes (a
+    # webhook's URL is its account's, read from `webhooks` when it is sent).
+    Column("channel", String(40), nullable=False, server_default=text("'webhook'")),
+    Column("url", Text, nullable=True),
     Index("deliveries_due", "status", "next_attempt_at"),
+    Index("deliveries_event", "event_id"),
     Index("deliveries_account", "account_id", "id"),
     Index("deliveries_signature", "signature_id", "id"),
 )
@@ -288,6 +295,32 @@ delivery_attempts = Table(
     Column("response", Text, nullable=False),
     Column("delivered", Boolean, nullable=False),
     Index("delivery_attempts_delivery", "delivery_id", "id"),
+)
+
+# --- status reports and replies pushed in a provider's format (migration 0007) ----------
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    # A report format's name (core/reports.py), which several dialects may share.
+    Column("provider", String(40), primary_key=True),
+    Column("status_url", Text, nullable=True),
+    Column("reply_url", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+report_items = Table(
+    "report_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Id, ForeignKey("deliveries.id"), nullable=False),
+    Column("event_id", Id, nullable=False),
+    # A message or a reply; no foreign key, so that deleting messages keeps the log.
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Index("report_items_subject", "subject_kind", "subject_id", "delivery_id"),
 )
 
 # --- sending: messages, replies, outcome rules (migration 0006) --------------------------

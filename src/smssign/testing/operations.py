@@ -146,6 +146,24 @@ class Operations:
 
         return self._runner(change)
 
+    def set_callbacks(
+        self, account_id: int, provider: str, status_url: str, reply_url: str | None = None
+    ) -> dict[str, Any]:
+        """What `smssign callbacks set` does: push the account's status reports (and
+        replies) of `provider` to these URLs. Only a server pushes (`smssign_server`); the
+        in-process mock runs no delivery worker."""
+
+        async def change(rt: Runtime) -> dict[str, Any]:
+            from smssign.backoffice.services import open_backoffice
+
+            async with open_backoffice(rt) as backoffice:
+                found = await backoffice.callbacks.set(
+                    account_id, provider, status_url=status_url, reply_url=reply_url
+                )
+            return found.snapshot()
+
+        return self._runner(change)
+
     def reply(self, mobile: str, text: str, account_id: int | None = None) -> dict[str, Any]:
         """A handset's reply (MO) to the latest message to `mobile` (or to `account_id`)."""
 

@@ -8,6 +8,7 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
 from smssign.core.providers import AtRest, CredentialKind, Provider, SequentialKey
 from smssign.core.rules import HAN_ALNUM, NameRule
+from smssign.dialects.tencent_legacy.reports import REPORTS
 
 CREDENTIAL = "legacy"
 """The credential kind's name: the database value and the `accounts create --json` key."""
@@ -72,4 +73,5 @@ PROVIDER = Provider(
     name_rules={"mainland": NAME},
     hosts=("yun.tim.qq.com",),
     frequency_limits=FREQUENCY_LIMITS,
+    reports=REPORTS,
 )

@@ -18,12 +18,12 @@ from typing import Any
 
 from smssign.core import errors as core
 from smssign.core import numbers
-from smssign.core.messages import Message, MessageStatus, Reply
 from smssign.core.model import Status
 from smssign.core.sending import NumberResult, SendRequest
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_legacy.actions import CHINA, DIALECT
 from smssign.dialects.tencent_legacy.errors import BAD_MOBILE, LegacyError
+from smssign.dialects.tencent_legacy.reports import reply, report
 from smssign.dialects.tencent_legacy.send_errors import (
     PARAMETER_RULES,
     refusal_code,
@@ -155,38 +155,6 @@ async def sendmultisms2(call: Call, values: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- pulls ------------------------------------------------------------------------------
-
-
-def _clock(at: float | None) -> str:
-    return "" if at is None else datetime.fromtimestamp(at, CHINA).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def report(message: Message) -> dict[str, str]:
-    """The status report object (spec §5.3): every member a string."""
-    number = numbers.Mobile(message.mobile)
-    delivered = message.status is MessageStatus.DELIVERED
-    return {
-        "user_receive_time": _clock(message.reported_at),
-        "nationcode": number.country_code,
-        "mobile": number.national,
-        "report_status": "SUCCESS" if delivered else "FAIL",
-        "errmsg": "DELIVRD" if delivered else (message.error_code or "UNDELIV"),
-        "description": "用户短信送达成功" if delivered else "用户短信未送达",
-        "sid": message.provider_message_id,
-    }
-
-
-def reply(answer: Reply) -> dict[str, Any]:
-    """The reply object (spec §5.4): `time` a number, the rest strings."""
-    number = numbers.Mobile(answer.mobile)
-    return {
-        "nationcode": number.country_code,
-        "mobile": number.national,
-        "text": answer.text,
-        "sign": answer.sign,
-        "time": int(answer.created_at),
-        "extend": answer.extend,
-    }
 
 
 def _listed(data: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
 from smssign.core.rules import HAN_ALNUM, NameRule
+from smssign.dialects.tencent_legacy.reports import REPORTS
 
 CREDENTIAL = "tencent"
 """The credential kind's name: the database value and the `accounts create --json` key."""
@@ -100,4 +101,6 @@ PROVIDER = Provider(
     host_patterns=(r"sms(\.[a-z0-9-]+)?\.tencentcloudapi\.com",),
     walkthrough=_walkthrough,
     frequency_limits=FREQUENCY_LIMITS,
+    # One callback format for both Tencent dialects (spec §5), declared in the legacy folder.
+    reports=REPORTS,
 )

@@ -8,6 +8,7 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
 from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
+from smssign.dialects.yunpian.reports import REPORTS
 
 CREDENTIAL = "yunpian"
 """The credential kind's name: the database value and the `accounts create --json` key."""
@@ -74,4 +75,5 @@ PROVIDER = Provider(
     name_rules={"mainland": NAME},
     hosts=("sms.yunpian.com", "us.yunpian.com"),
     frequency_limits=FREQUENCY_LIMITS,
+    reports=REPORTS,
 )

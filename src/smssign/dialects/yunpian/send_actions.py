@@ -12,20 +12,19 @@ the protocol writes that value as the whole body (an object or a bare array).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from smssign.core import errors as core
-from smssign.core.messages import Message, MessageStatus, Params, Reply
+from smssign.core.messages import Params
 from smssign.core.model import Status, Template
 from smssign.core.sending import NumberResult, SendRequest, SendResult, TextMatch
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.yunpian.errors import YunpianError
+from smssign.dialects.yunpian.reports import local_time, reply_item, status_report
 from smssign.dialects.yunpian.send_errors import (
     COUNT_MISMATCH,
     NO_TEMPLATE,
@@ -59,8 +58,6 @@ PRICE = Decimal("0.05")
 """RMB per billed part: the fee of a one-part message in Yunpian's examples. The core keeps
 the balance in parts; this dialect shows parts times PRICE."""
 
-BEIJING = timezone(timedelta(hours=8))
-REPORT_DETAIL = {MessageStatus.DELIVERED: "接收成功", MessageStatus.FAILED: "发送失败"}
 
 _SIGNED = re.compile(r"【([^【】]+)】")
 
@@ -79,17 +76,6 @@ def new_sid() -> str:
 
 def money(parts: int) -> Decimal:
     return PRICE * parts
-
-
-def local_time(at: float | None) -> str:
-    """`yyyy-MM-dd HH:mm:ss` in Beijing time, as Yunpian's reports write times."""
-    moment = datetime.fromtimestamp(int(at or 0), BEIJING)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def shown_number(e164: str) -> str:
-    """A number as Yunpian's reports write it: mainland ones without +86."""
-    return e164[3:] if e164.startswith("+86") else e164
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -279,42 +265,6 @@ async def tpl_batch_send(call: Call, values: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- pulls and the account --------------------------------------------------------------
-
-
-def status_report(message: Message) -> dict[str, Any]:
-    """One item of pull_status (spec §4.1)."""
-    delivered = message.status is MessageStatus.DELIVERED
-    sid = message.provider_message_id
-    return {
-        "sid": int(sid) if sid.isdigit() else sid,
-        "uid": message.session or None,
-        "user_receive_time": local_time(message.reported_at),
-        "error_msg": "" if delivered else (message.error_code or "UNDELIV"),
-        "mobile": shown_number(message.mobile),
-        "report_status": "SUCCESS" if delivered else "FAIL",
-        "error_detail": REPORT_DETAIL.get(message.status, "发送失败"),
-    }
-
-
-def reply_item(reply: Reply, apikey: str) -> dict[str, Any]:
-    """One item of pull_reply (spec §4.3), with `_sign`: the MD5 of the other values in
-    the order of their keys, joined with commas, then a comma and the apikey."""
-    item = {
-        "id": str(reply.id),
-        "mobile": shown_number(reply.mobile),
-        "text": reply.text,
-        "reply_time": local_time(reply.created_at),
-        "extend": reply.extend,
-        "base_extend": "",
-    }
-    item["_sign"] = reply_sign(item, apikey)
-    return item
-
-
-def reply_sign(item: Mapping[str, Any], apikey: str) -> str:
-    """Yunpian's reply `_sign` over every other member of `item`."""
-    values = [str(item[key]) for key in sorted(item) if key != "_sign"]
-    return hashlib.md5(",".join([*values, apikey]).encode(), usedforsecurity=False).hexdigest()
 
 
 async def pull_status(call: Call, values: dict[str, Any]) -> dict[str, Any]:
