@@ -62,7 +62,7 @@ def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
     assert {row["target"] for row in results["cold_start"]} == COLD_STARTS
 
     mock = {row["call"]: row for row in results["mock"]}
-    assert set(mock) == {"DescribeSmsSignList"}
+    assert set(mock) == {"DescribeSmsSignList", "SendSms"}
     assert all(row["canned_us"] > 0 and row["mock_us"] > 0 for row in mock.values())
 
     backends = {"sqlite"} if postgresql_skipped else {"sqlite", "postgresql"}
@@ -71,7 +71,7 @@ def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
     assert all(row["errors"] == 0 and row["rss_mb"] > 0 for row in results["scale"])
 
     goals = results["goals"]
-    assert len(goals) == 15
+    assert len(goals) == 16
     unmeasured = [g["goal"] for g in goals if g["measured"] is None]
     expected_unmeasured = [g["goal"] for g in goals if g["goal"].startswith("postgresql")]
     assert unmeasured == (expected_unmeasured if postgresql_skipped else [])
