@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.conftest import Server, start_server, stop_server
 from tests.samples import OTHER_PNG_B64, PNG_B64
 
@@ -167,3 +169,54 @@ def test_tccli_send_sms_and_pull_its_status(
             break
     assert pulled and pulled[0]["SerialNo"] == ok["SerialNo"]
     assert pulled[0]["ReportStatus"] == "SUCCESS"
+
+
+def test_demo_prints_a_tccli_send_and_a_curl_that_reads_the_message_back(tmp_path: Path) -> None:
+    """Pasted as printed, with the default rate and frequency limits: the send is accepted
+    under the approved demo signature, and the inbox line returns that very message."""
+    from smssign.app.demo import DEMO_ACCOUNT, DEMO_SENDING_SIGNATURE
+
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+    def paste(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    demo = start_server(tmp_path, "--demo")
+    try:
+        lines = [line.strip() for line in demo.log().splitlines()]
+        send = next(line for line in lines if "tccli sms SendSms" in line)
+        read = next(line for line in lines if line.startswith("curl "))
+        assert f"{demo.url}/_smssign/messages/latest?mobile=%2B8613800138000" in read
+        sent = paste(send)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        (status,) = json.loads(sent.stdout)["SendStatusSet"]
+        assert (status["Code"], status["PhoneNumber"], status["Fee"]) == ("Ok", "+8613800138000", 1)
+        got = paste(read)
+        assert got.returncode == 0, got.stdout + got.stderr
+        message = json.loads(got.stdout)
+        assert message["text"] == f"【{DEMO_SENDING_SIGNATURE}】您的验证码是123456，5分钟内有效。"
+        assert message["provider_message_id"] == status["SerialNo"]
+        assert (message["mobile"], message["status"]) == ("+8613800138000", "delivered")
+        # Only the inbox: the routes that erase or seed everything stay with --testing.
+        assert httpx.post(f"{demo.url}/_smssign/reset", timeout=10).status_code == 404
+        assert httpx.get(f"{demo.url}/_smssign/state", timeout=10).status_code == 404
+    finally:
+        stop_server(demo)
+
+    async def signatures(rt: Any) -> list[tuple[str, str]]:
+        account = await rt.repository.account_named(DEMO_ACCOUNT)
+        found, _ = await rt.signatures.page(account)
+        return [(s.name, s.status.value) for s in found]
+
+    # A restart prints the same lines and makes no second sending signature.
+    again = start_server(tmp_path, "--demo")
+    try:
+        assert send in again.log().replace(again.url, demo.url)
+        assert again.run(signatures) == [
+            ("演示签名", "pending"),
+            (DEMO_SENDING_SIGNATURE, "approved"),
+        ]
+    finally:
+        stop_server(again)

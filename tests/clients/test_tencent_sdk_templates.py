@@ -109,6 +109,12 @@ def test_template_lifecycle(sms: TemplateSms, server: Server) -> None:
     assert sms.error(lambda: sms.modify_template(template_id)) == (
         "FailedOperation.TemplateAlreadyPassedCheck"
     )
+    # Adding the text of an approved template again is refused the same way; another
+    # scope, or a text only pending so far, is not.
+    assert sms.error(lambda: sms.add_template("通知：{1}已签收")) == (
+        "FailedOperation.TemplateAlreadyPassedCheck"
+    )
+    assert sms.added_id("通知：{1}已签收", International=1, SmsType=2) > 0
 
     deleted = sms.call("DeleteSmsTemplate", TemplateId=template_id).DeleteTemplateStatus
     assert deleted.DeleteStatus == "return successfully!"

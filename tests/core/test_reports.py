@@ -15,6 +15,7 @@ from smssign.core.messages import Message, MessageStatus, Reply
 from smssign.core.model import Event, EventType, Subject
 from smssign.core.reports import REPLY_REPORT, STATUS_REPORT, Callbacks, ReportFormats, plan
 from smssign.dialects import registry
+from smssign.dialects.yunpian.reports import reply_sign
 
 FORMATS = registry().report_formats()
 SET_AT = 1_800_000_000.0
@@ -54,8 +55,9 @@ def urls(provider: str, status: str | None = STATUS, reply: str | None = REPLIES
 
 
 def test_the_registered_formats_and_their_names() -> None:
-    assert FORMATS.names == ("tencent", "yunpian")
+    assert FORMATS.names == ("tencent", "yunpian", "aliyun")
     assert FORMATS.dialects("tencent") == ("tencent_v3", "tencent_legacy")
+    assert FORMATS.dialects("aliyun") == ("aliyun",)
     with pytest.raises(errors.InvalidSubmission):
         FORMATS.named("twilio")
 
@@ -111,6 +113,20 @@ def test_a_reply_goes_to_its_formats_url_or_to_every_one_without_a_dialect() -> 
     unknown = plan([replied(2, "")], callbacks, FORMATS)
     assert sorted(p.channel for p in unknown) == ["tencent", "yunpian"]
     assert plan([replied(3, "")], {(1, "tencent"): urls("tencent", reply=None)}, FORMATS) == []
+
+
+def test_a_yunpian_reply_is_signed_with_the_key_handed_to_the_plan() -> None:
+    callbacks = {(1, "tencent"): urls("tencent"), (1, "yunpian"): urls("yunpian")}
+    keys = {(1, "yunpian"): "k" * 32, (2, "yunpian"): "not this account's"}
+    assert FORMATS.signing_kinds == ("yunpian",)
+    planned = {p.channel: p for p in plan([replied(1, "")], callbacks, FORMATS, keys)}
+    (body,) = parse_qs(planned["yunpian"].body)["sms_reply"]
+    item = json.loads(body)
+    assert item["_sign"] == reply_sign(item, "k" * 32)
+    assert "k" * 32 not in planned["tencent"].body
+    (unsigned,) = plan([replied(2, "yunpian")], callbacks, FORMATS)
+    (body,) = parse_qs(unsigned.body)["sms_reply"]
+    assert json.loads(body)["_sign"] == reply_sign(json.loads(body), "")
 
 
 def test_the_success_answers() -> None:

@@ -215,3 +215,18 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, html[:500]
     return match.group(1)
+
+
+def test_a_format_signed_with_a_key_needs_that_kind_to_keep_a_sealed_copy() -> None:
+    from dataclasses import replace
+
+    from smssign.core.providers import AtRest
+    from smssign.dialects.yunpian.provider import PROVIDER as YUNPIAN
+
+    (apikey,) = YUNPIAN.credentials
+    assert YUNPIAN.reports is not None and YUNPIAN.reports.signed_with == apikey.name
+    forgetful = replace(YUNPIAN, credentials=(replace(apikey, sealed_copy=False),))
+    with pytest.raises(ValueError, match="sealed copy"):
+        Providers((forgetful,))
+    with pytest.raises(ValueError, match="only a hashed key"):
+        replace(apikey, at_rest=AtRest.SEALED, secret_field="secret")

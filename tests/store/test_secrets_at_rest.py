@@ -14,17 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from smssign.cli import app
 from smssign.store import tables as t
-from smssign.store.keyring import MasterKey, read_key_file
+from smssign.store.keyring import MasterKey, MasterKeys, key_context, read_key_file
 from smssign.store.repository import async_url
+from tests.backoffice import Receiver, wait_until
 from tests.conftest import Server, database_url_for, start_server, stop_server
 from tests.dialects.tencent_v3.signing import error_code, tc3_post
+from tests.webhooks.test_reports import signed_by, yunpian_field
 
 
 @dataclass
@@ -94,6 +96,9 @@ def test_the_database_holds_no_secret_in_the_clear(server: Server) -> None:
     assert by_dialect["yunpian"]["key_id"] == f"sha256:{apikey_hash}"
     assert by_dialect["tencent"]["secret"].startswith("sealed:1:")
     assert by_dialect["legacy"]["secret"].startswith("sealed:1:")
+    # The apikey signs pushed replies: beside its hash, a sealed copy (and nothing else's).
+    assert by_dialect["yunpian"]["sealed_key"].startswith("sealed:1:")
+    assert by_dialect["tencent"]["sealed_key"] == by_dialect["legacy"]["sealed_key"] == ""
     # ... and the sealed secrets still verify signatures, the hashed apikey still works.
     assert describe_works(server, account)
     assert yunpian_code(server, account["yunpian"]["apikey"]) == 0
@@ -165,12 +170,13 @@ def test_rotate_master_with_the_environment_key(tmp_path: Path) -> None:
     report = json.loads(rotated.stdout)
     assert (report["master_key_id"], report["sealed"], report["unreadable_credential_ids"]) == (
         new.id,
-        3,  # the sealed secrets of one account: Tencent's, the legacy appkey, Alibaba's
+        4,  # one account's: Tencent's, the legacy appkey, Alibaba's and the apikey's copy
         [],
     )
     assert all(
-        r["secret"] == "" or r["secret"].startswith(f"sealed:1:{new.id}:")
+        stored == "" or stored.startswith(f"sealed:1:{new.id}:")
         for r in credential_rows(database_url)
+        for stored in (r["secret"], r["sealed_key"])
     )
     node = start_server(
         fresh(tmp_path / "node"), database_url=database_url, env={"SMSSIGN_MASTER_KEY": new.text()}
@@ -179,6 +185,93 @@ def test_rotate_master_with_the_environment_key(tmp_path: Path) -> None:
         assert describe_works(node, account)
     finally:
         stop_server(node)
+
+
+def test_a_pushed_reply_still_verifies_with_the_apikey_after_rotate_master(
+    tmp_path: Path,
+) -> None:
+    old, new = MasterKey.generate(), MasterKey.generate()
+    database_url = database_url_for(tmp_path)
+    at_old = {"SMSSIGN_MASTER_KEY": old.text()}
+    created = smssign(
+        "accounts", "create", "replied", "--json", "--database", database_url, env=at_old
+    )
+    assert created.returncode == 0, created.stderr
+    account = json.loads(created.stdout)
+    replies = Receiver(body=b"SUCCESS").start()
+    try:
+        urls = ["--status-url", replies.url, "--reply-url", replies.url]
+        set_urls = smssign(
+            "callbacks", "set", str(account["id"]), "yunpian", *urls,
+            "--database", database_url, env=at_old,
+        )  # fmt: skip
+        assert set_urls.returncode == 0, set_urls.stderr
+        rotated = smssign(
+            "keys", "rotate-master", "--database", database_url, "--previous", old.text(),
+            env={"SMSSIGN_MASTER_KEY": new.text()},
+        )  # fmt: skip
+        assert rotated.returncode == 0, rotated.stderr
+        node = start_server(
+            fresh(tmp_path / "node"), "--testing", database_url=database_url,
+            env={"SMSSIGN_MASTER_KEY": new.text()},
+        )  # fmt: skip
+        try:
+            answer = httpx.post(
+                f"{node.url}/_smssign/replies",
+                json={"account_id": account["id"], "mobile": "+8613800138000", "text": "好"},
+            )
+            assert answer.status_code == 201, answer.text
+            (push,) = wait_until(lambda: list(replies.received), 15)
+        finally:
+            stop_server(node)
+    finally:
+        replies.stop()
+    item = yunpian_field(push, "sms_reply")
+    assert signed_by(item, account["yunpian"]["apikey"]) and not signed_by(item, "")
+
+
+def test_rotate_master_keeps_a_copy_of_a_plaintext_apikey_as_it_hashes_it(
+    tmp_path: Path,
+) -> None:
+    key, later = MasterKey.generate(), MasterKey.generate()
+    env = {"SMSSIGN_MASTER_KEY": key.text()}
+    database_url = database_url_for(tmp_path)
+    created = smssign("accounts", "create", "plain", "--json", "--database", database_url, env=env)
+    assert created.returncode == 0, created.stderr
+    apikey = json.loads(created.stdout)["yunpian"]["apikey"]
+    # A database from before apikeys were hashed holds the apikey itself, and no copy.
+    change_credentials(database_url, {"dialect": "yunpian"}, {"key_id": apikey, "sealed_key": ""})
+    rotated = smssign(
+        "keys", "rotate-master", "--json", "--database", database_url, "--previous", key.text(),
+        env={"SMSSIGN_MASTER_KEY": later.text()},
+    )  # fmt: skip
+    assert rotated.returncode == 0, rotated.stderr
+    # (Any start hashes it: here the one of rotate-master, which then finds it hashed.)
+    (row,) = [r for r in credential_rows(database_url) if r["dialect"] == "yunpian"]
+    assert row["key_id"] == "sha256:" + hashlib.sha256(apikey.encode()).hexdigest()
+    assert apikey not in json.dumps(row)
+    # ... and its copy, sealed under the new key, is the apikey that signs pushed replies.
+    assert row["sealed_key"].startswith(f"sealed:1:{later.id}:")
+    assert (
+        MasterKeys(later).unseal(row["sealed_key"], key_context("yunpian", row["key_id"])) == apikey
+    )
+
+
+def change_credentials(database_url: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+    async def change() -> None:
+        engine = create_async_engine(async_url(database_url), poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                c = t.credentials.c
+                await conn.execute(
+                    update(t.credentials)
+                    .where(*(c[name] == value for name, value in where.items()))
+                    .values(**values)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(change())
 
 
 def test_a_node_with_the_wrong_master_key_refuses_to_start(tmp_path: Path) -> None:
@@ -217,7 +310,7 @@ def test_rotate_master_renews_the_sqlite_key_file(tmp_path: Path) -> None:
     report = json.loads(rotated.stdout)
     after = [k.id for k in read_key_file(key_file) or []]
     assert len(before) == 1 and after == [report["master_key_id"]] and after != before
-    assert report["sealed"] == 3  # one account's three sealed secrets
+    assert report["sealed"] == 4  # one account's three sealed secrets and apikey copy
     assert key_file.stat().st_mode & 0o077 == 0
 
     node = start_server(fresh(tmp_path / "node"), database_url=database_url, env=no_key)

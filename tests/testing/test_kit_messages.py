@@ -13,6 +13,7 @@ from smssign.testing.server import SmssignServer
 from tests.backoffice import Receiver, wait_until
 from tests.testing.test_inprocess import add, tencent
 from tests.testing.test_plugin import on_server
+from tests.webhooks.test_reports import signed_by, yunpian_field
 
 
 def _ready(kit: SmsMock | SmssignServer, client: sms_client.SmsClient) -> str:
@@ -117,3 +118,19 @@ def test_the_server_fixture_pushes_reports_and_replies(smssign_server: SmssignSe
     finally:
         reports.stop()
         replies.stop()
+
+
+def test_the_server_fixture_signs_a_yunpian_reply_with_the_accounts_apikey(
+    smssign_server: SmssignServer,
+) -> None:
+    replies = Receiver(body=b"SUCCESS").start()
+    try:
+        account = smssign_server.create_account("signed replies")
+        smssign_server.set_callbacks(account["id"], "yunpian", replies.url, replies.url)
+        smssign_server.reply("+8613900000009", "收到了，谢谢！", account_id=account["id"])
+        (push,) = wait_until(lambda: replies.received)
+    finally:
+        replies.stop()
+    item = yunpian_field(push, "sms_reply")
+    assert item["text"] == "收到了，谢谢！"
+    assert signed_by(item, account["yunpian"]["apikey"]) and not signed_by(item, "")

@@ -18,9 +18,11 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import sms_client
 
 from smssign.client import LegacySignClient
+from tests.backoffice import Receiver, smssign, wait_until
 from tests.conftest import Server, start_server, stop_server
 from tests.samples import png
 from tests.testing.test_inprocess import add, describe
+from tests.webhooks.test_reports import signed_by, yunpian_field
 
 SEED = """\
 accounts:
@@ -123,6 +125,24 @@ def test_the_seed_is_there_with_its_fixed_credentials(fresh: Server) -> None:
     assert yunpian.json()["total"] == 4
     with LegacySignClient(1400000001, "acme-appkey", base_url=fresh.url) as legacy:
         assert legacy.get_sign_page().total == 4
+
+
+def test_a_seeded_apikey_signs_the_replies_pushed_for_its_account(fresh: Server) -> None:
+    (acme,) = [a for a in state(fresh)["accounts"] if a["name"] == "acme"]
+    replies = Receiver(body=b"SUCCESS").start()
+    try:
+        urls = ["--status-url", replies.url, "--reply-url", replies.url]
+        smssign(fresh, "callbacks", "set", str(acme["id"]), "yunpian", *urls)
+        answer = httpx.post(
+            f"{fresh.url}/_smssign/replies",
+            json={"account_id": acme["id"], "mobile": "+8613800138000", "text": "收到"},
+        )
+        assert answer.status_code == 201, answer.text
+        (push,) = wait_until(lambda: replies.received)
+    finally:
+        replies.stop()
+    item = yunpian_field(push, "sms_reply")
+    assert signed_by(item, "acme-apikey") and not signed_by(item, "")
 
 
 def test_reset_erases_everything_then_restores_the_seed(fresh: Server) -> None:

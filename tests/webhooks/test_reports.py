@@ -9,7 +9,9 @@ provider's success reply or with a failure that must be retried.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -318,6 +320,87 @@ def test_a_yunpian_push_answered_otherwise_is_retried_and_replies_are_pushed(
     finally:
         status.stop()
         replies.stop()
+
+
+def signed_by(item: dict[str, Any], apikey: str) -> bool:
+    """Whether a pushed reply's `_sign` verifies with `apikey`, checked as a receiver
+    would (spec §4.3): MD5 of the other values sorted by key, joined with commas, then a
+    comma and the apikey."""
+    values = [str(item[key]) for key in sorted(item) if key != "_sign"]
+    joined = ",".join([*values, apikey]).encode()
+    return bool(hashlib.md5(joined, usedforsecurity=False).hexdigest() == item["_sign"])
+
+
+def replied(server: Server, replies: Receiver, account_id: int, text: str) -> dict[str, Any]:
+    """Simulate a reply to a number the account never sent to; the `sms_reply` it pushes."""
+    before = len(replies.received)
+    answer = httpx.post(
+        f"{server.url}/_smssign/replies",
+        json={"account_id": account_id, "mobile": "+8613800138000", "text": text},
+    )
+    assert answer.status_code == 201, answer.text
+    push = pushes(replies, before + 1)[before]
+    item: dict[str, Any] = yunpian_field(push, "sms_reply")
+    assert item["text"] == text
+    return item
+
+
+def test_a_pushed_yunpian_reply_is_signed_with_the_accounts_current_apikey(
+    server: Server,
+) -> None:
+    replies = Receiver(body=b"SUCCESS").start()
+    try:
+        created = smssign(server, "accounts", "create", f"signer-{os.getpid()}", "--json")
+        account = json.loads(created.stdout)
+        apikey = account["yunpian"]["apikey"]
+        callbacks(server, account["id"], "yunpian", replies.url, replies.url)
+        first = replied(server, replies, account["id"], "收到了，谢谢！")
+        assert signed_by(first, apikey) and not signed_by(first, "")
+
+        rotated = smssign(
+            server, "accounts", "rotate", str(account["id"]), "--dialect", "yunpian", "--json"
+        )
+        new_apikey = json.loads(rotated.stdout)["yunpian"]["apikey"]
+        second = replied(server, replies, account["id"], "好的")
+        assert signed_by(second, new_apikey) and not signed_by(second, apikey)
+    finally:
+        replies.stop()
+
+
+def test_an_apikey_issued_before_sealed_copies_signs_empty_until_rotated(
+    server: Server,
+) -> None:
+    replies = Receiver(body=b"SUCCESS").start()
+    try:
+        account = server.create_account()
+        callbacks(server, account["id"], "yunpian", replies.url, replies.url)
+        forget_sealed_apikey(server, account["id"])  # as a database from before 0009 holds it
+        old = replied(server, replies, account["id"], "收到")
+        assert signed_by(old, "") and not signed_by(old, account["yunpian"]["apikey"])
+        rotated = smssign(
+            server, "accounts", "rotate", str(account["id"]), "--dialect", "yunpian", "--json"
+        )
+        fresh = replied(server, replies, account["id"], "收到")
+        assert signed_by(fresh, json.loads(rotated.stdout)["yunpian"]["apikey"])
+    finally:
+        replies.stop()
+
+
+def forget_sealed_apikey(server: Server, account_id: int) -> None:
+    async def forget(rt: Runtime) -> None:
+        from sqlalchemy import update
+
+        from smssign.store import tables as t
+
+        c = t.credentials.c
+        async with rt.repository.database.write() as conn:
+            await conn.execute(
+                update(t.credentials)
+                .where(c.account_id == account_id, c.dialect == "yunpian")
+                .values(sealed_key="")
+            )
+
+    server.run(forget)
 
 
 def test_a_form_encoded_report_in_the_admin_api_and_the_console(server: Server) -> None:

@@ -1,5 +1,8 @@
-"""`smssign serve --demo`: one demo account with one pending signature and one approved
-template, a demo console operator, and commands to try."""
+"""`smssign serve --demo`: one demo account with a pending signature to review, an
+approved signature and an approved template to send with, a demo console operator, and
+commands to try: a provider's own tools to modify the signature and send the template, and
+the curl that reads the sent message back from the inbox (`/_smssign/messages/latest`,
+which `--demo` serves)."""
 
 from __future__ import annotations
 
@@ -8,22 +11,36 @@ import contextlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from smssign.app.runtime import Runtime, default_providers
 from smssign.backoffice.services import open_backoffice
 from smssign.core import errors
 from smssign.core.accounts import Issued
-from smssign.core.model import Credential, Draft, Image, Status, Template, TemplateType
+from smssign.core.model import (
+    Credential,
+    Draft,
+    Image,
+    Signature,
+    Status,
+    Template,
+    TemplateType,
+)
 from smssign.core.providers import CredentialKind, Providers, Walkthrough
 from smssign.core.templates import TemplateDraft
 
 DEMO_ACCOUNT = "demo"
 DEMO_SIGNATURE = "演示签名"
+DEMO_SENDING_SIGNATURE = "短信演示"
+"""Approved at once, so the demo's send works while the demo signature waits for review."""
 DEMO_TEMPLATE = "演示验证码"
 DEMO_TEMPLATE_CONTENT = "您的验证码是{1}，{2}分钟内有效。"
 DEMO_REVIEWER = "demo"
 DEMO_OPERATOR = "demo"
 DEMO_PASSWORD_KEY = "demo-operator-password"
+DEMO_MOBILE = "+8613800138000"
+DEMO_PARAMS = ("123456", "5")
+"""The verification code and the minutes of the demo template."""
 
 
 def sample_png(
@@ -42,6 +59,7 @@ class Demo:
     issued: Issued
     signature_id: int
     template: Template | None = None
+    sending_signature: Signature | None = None
 
 
 async def ensure_demo(runtime: Runtime) -> Demo:
@@ -53,7 +71,8 @@ async def ensure_demo(runtime: Runtime) -> Demo:
     else:
         issued = await runtime.accounts.issued(account.id)
     signature_id = await _demo_signature(runtime, issued)
-    return Demo(issued, signature_id, await _demo_template(runtime, issued))
+    sending = await _sending_signature(runtime, issued)
+    return Demo(issued, signature_id, await _demo_template(runtime, issued), sending)
 
 
 async def _demo_template(runtime: Runtime, issued: Issued) -> Template:
@@ -75,22 +94,43 @@ async def _demo_template(runtime: Runtime, issued: Issued) -> Template:
 
 
 async def _demo_signature(runtime: Runtime, issued: Issued) -> int:
-    page, _ = await runtime.signatures.page(issued.account, limit=1)
-    if page:
-        return page[0].id
-    png = sample_png()
-    change = await runtime.signatures.add(
-        issued.account,
-        Draft(
-            name=DEMO_SIGNATURE,
-            sign_type=0,
-            document_type=1,
-            proof_images=(Image(png, "PNG", 4, 4),),
-            remark="created by smssign serve --demo",
-        ),
-        dialect="demo",
-    )
+    """The signature the walkthrough modifies: the account's oldest but the sending one."""
+    found, _ = await runtime.signatures.page(issued.account)
+    for signature in found:
+        if signature.name != DEMO_SENDING_SIGNATURE:
+            return signature.id
+    change = await runtime.signatures.add(issued.account, _draft(DEMO_SIGNATURE), dialect="demo")
     return change.signature.id
+
+
+async def _sending_signature(runtime: Runtime, issued: Issued) -> Signature:
+    """The approved signature the demo's send goes out under (made once; a demo database
+    from before sending gets it now)."""
+    found, _ = await runtime.signatures.page(issued.account)
+    for signature in found:
+        if signature.name == DEMO_SENDING_SIGNATURE and signature.status is Status.APPROVED:
+            return signature
+    change = await runtime.signatures.add(
+        issued.account, _draft(DEMO_SENDING_SIGNATURE), dialect="demo"
+    )
+    return await runtime.signatures.review(
+        change.signature.id, Status.APPROVED, reviewer=DEMO_REVIEWER
+    )
+
+
+def _draft(name: str) -> Draft:
+    return Draft(
+        name=name,
+        sign_type=0,
+        document_type=1,
+        proof_images=(Image(sample_png(), "PNG", 4, 4),),
+        remark="created by smssign serve --demo",
+    )
+
+
+def inbox_line(endpoint: str, mobile: str = DEMO_MOBILE) -> str:
+    """The curl that reads the newest message to `mobile` from the inbox."""
+    return f"curl -s '{endpoint}/_smssign/messages/latest?mobile={quote(mobile)}'"
 
 
 def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) -> str:
@@ -112,6 +152,9 @@ def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) 
     if first is not None:
         lines.extend(_faces(first, credentials, account.id))
     lines.append(f"  demo signature id: {demo.signature_id}")
+    if demo.sending_signature is not None:
+        sending = demo.sending_signature
+        lines.append(f"  sending signature: {sending.name} ({sending.status.value})")
     if demo.template is not None:
         t = demo.template
         lines.append(f"  demo template id: {t.id} ({t.status.value}): {t.content}")
@@ -120,8 +163,21 @@ def instructions(demo: Demo, endpoint: str, providers: Providers | None = None) 
             lines.extend(_faces(kind, credentials, account.id))
     if guide is not None and guide.walkthrough is not None and first is not None:
         proof = base64.b64encode(sample_png(color=(30, 30, 200))).decode()
-        walk = Walkthrough(credentials[first.name], demo.signature_id, endpoint, proof)
+        walk = Walkthrough(
+            credentials[first.name],
+            demo.signature_id,
+            endpoint,
+            proof,
+            credentials=credentials,
+            template_id=demo.template.id if demo.template is not None else None,
+            sign_name=demo.sending_signature.name if demo.sending_signature else None,
+            mobile=DEMO_MOBILE,
+            params=DEMO_PARAMS,
+        )
         lines.extend(["", *guide.walkthrough(walk)])
+    lines.extend(
+        ["", f"read the newest message to {DEMO_MOBILE} back:", f"  {inbox_line(endpoint)}"]
+    )
     return "\n".join(lines)
 
 

@@ -149,11 +149,12 @@ def create_app(
         from smssign.app.testing_routes import ReviewBeforeEachRequest, auto_reviews, testing_routes
 
         routes.extend(testing_routes(settings))
+        if auto_reviews(settings):
+            middleware.append(Middleware(ReviewBeforeEachRequest, settings=settings))
+    if settings.testing or settings.inbox:
         from smssign.app.inbox_routes import inbox_routes
 
         routes.extend(inbox_routes())
-        if auto_reviews(settings):
-            middleware.append(Middleware(ReviewBeforeEachRequest, settings=settings))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

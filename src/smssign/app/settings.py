@@ -85,5 +85,9 @@ class Settings:
     testing: bool = False
     """`serve --testing`: mount the unauthenticated `/_smssign/` routes (reset, state,
     seed, accounts, reviews). Never on a production node."""
+    inbox: bool = False
+    """Mount the message inbox (`/_smssign/messages…`, unauthenticated) without the other
+    testing routes: `serve --demo` does, so its printed curl reads the demo's send back.
+    `testing` mounts it too."""
     seed: Path | None = None
     """`serve --seed FILE.yaml`: what `POST /_smssign/reset` restores after erasing."""

@@ -76,8 +76,14 @@ async def _sweep_blobs(runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime) -> BackofficeStore:
-    formats = runtime.providers.report_formats()
-    return BackofficeStore(runtime.repository.database, render_event, formats)
+    providers = runtime.providers
+    return BackofficeStore(
+        runtime.repository.database,
+        render_event,
+        providers.report_formats(),
+        providers.pushes,
+        keys=runtime.repository.keys,
+    )
 
 
 @asynccontextmanager

@@ -24,7 +24,8 @@ from smssign.core.model import Certification
 app = typer.Typer(help="Create accounts, change their policy, rotate credentials.")
 
 HASHED = tuple(kind for kind in PROVIDERS.kinds if kind.hashed)
-"""Credential kinds whose key is kept as a hash only: shown when issued, never again."""
+"""Credential kinds whose key is kept as a hash (and maybe a sealed copy that signs pushes):
+shown when issued, never again."""
 
 FREQUENCY_NAMES = tuple(
     dict.fromkeys(
@@ -40,9 +41,10 @@ else:
     KindName = StrEnum("KindName", {name: name for name in PROVIDERS.kind_names})
 
 _SHOW_HELP = "Show an account and its active credentials." + "".join(
-    f"\n\nThe {kind.display} {kind.key_field} is stored as a hash only, so it is shown when "
-    "issued (create, rotate) and never again: here it is null, with its SHA-256 to compare "
-    "against."
+    f"\n\nThe {kind.display} {kind.key_field} is stored as a hash"
+    + (" (and a sealed copy that only signs pushes)" if kind.sealed_copy else " only")
+    + ", so it is shown when issued (create, rotate) and never again: here it is null, "
+    "with its SHA-256 to compare against."
     for kind in HASHED
 )
 

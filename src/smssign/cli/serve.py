@@ -55,7 +55,10 @@ def serve(
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Create a demo account and console operator once; print how to use them."
+            "--demo",
+            help="Create a demo account and console operator once; print how to use them "
+            "(client command lines, and the curl that reads the sent message back). Mounts the "
+            "unauthenticated message inbox /_smssign/messages (not the other --testing routes).",
         ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
@@ -219,6 +222,7 @@ def serve(
         blobs_url=blobs or None,
         backoffice=backoffice,
         testing=testing,
+        inbox=demo,
         seed=seed,
     )
     if seed is not None:

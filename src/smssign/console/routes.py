@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from smssign.backoffice.operators import LoginRefused
 from smssign.backoffice.timeline import FieldChange, compare
 from smssign.backoffice.webhooks import DeliveryStatus
+from smssign.console import message_pages
 from smssign.console.i18n import LANG_COOKIE, LANG_COOKIE_AGE, LANGUAGES
 from smssign.console.session import (
     LOGIN_COOKIE,
@@ -28,12 +29,13 @@ from smssign.console.session import (
 )
 from smssign.console.visit import (
     HERE,
-    MAX_ID,
     PAGE_SIZE,
     QUEUE_SIZE,
     FormError,
     Visit,
+    optional_id,
     page,
+    page_number,
     redirect,
     safe_next,
 )
@@ -97,11 +99,14 @@ async def logout(visit: Visit) -> Response:
 async def dashboard(visit: Visit) -> Response:
     store = visit.backoffice.store
     oldest, _ = await store.signature_list(statuses=[Status.PENDING], oldest_first=True, limit=1)
+    today = message_pages.day_start(visit.backoffice.runtime.clock.now())
     return visit.render(
         "dashboard.html",
         counts=await store.status_counts(),
         template_counts=await store.status_counts(TEMPLATE),
         deliveries=await store.delivery_counts(),
+        message_counts=await store.message_counts(today),
+        today=today,
         oldest=oldest[0] if oldest else None,
         policy=visit.backoffice.policy,
     )
@@ -180,28 +185,13 @@ async def queue(visit: Visit) -> Response:
     )
 
 
-def _page_number(visit: Visit) -> int:
-    raw = visit.query("page") or "1"
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise FormError("page must be a number from 1.")
-    return int(raw)
-
-
-def _optional_id(text: str, what: str) -> int | None:
-    if not text:
-        return None
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise FormError("{what} must be a number.", what=what)
-    return int(text)
-
-
 async def signatures(visit: Visit) -> Response:
     status = visit.query("status")
     if status and status not in {s.value for s in Status}:
         raise FormError("status must be pending, filing, approved or rejected.")
-    account_id = _optional_id(visit.query("account"), "account")
+    account_id = optional_id(visit.query("account"), "account")
     text = visit.query("q").strip()[:100]
-    number = _page_number(visit)
+    number = page_number(visit)
     found, total = await visit.backoffice.store.signature_list(
         statuses=[Status(status)] if status else [],
         account_id=account_id,
@@ -269,9 +259,9 @@ async def templates(visit: Visit) -> Response:
     status = visit.query("status")
     if status and status not in {s.value for s in TEMPLATE_STATUSES}:
         raise FormError("status must be pending, approved or rejected.")
-    account_id = _optional_id(visit.query("account"), "account")
+    account_id = optional_id(visit.query("account"), "account")
     text = visit.query("q").strip()[:100]
-    number = _page_number(visit)
+    number = page_number(visit)
     found, total = await visit.backoffice.store.reviewable_list(
         TEMPLATE,
         statuses=[Status(status)] if status else [],
@@ -463,8 +453,8 @@ async def deliveries(visit: Visit) -> Response:
     status = visit.query("status")
     if status and status not in {s.value for s in DeliveryStatus}:
         raise FormError("Unknown delivery status.")
-    account_id = _optional_id(visit.query("account"), "account")
-    number = _page_number(visit)
+    account_id = optional_id(visit.query("account"), "account")
+    number = page_number(visit)
     found = await visit.backoffice.store.deliveries(
         account_id=account_id,
         status=DeliveryStatus(status) if status else None,
@@ -520,6 +510,7 @@ def routes() -> list[BaseRoute]:
         Route("/templates/{template_id}", page(template), methods=get),
         Route("/templates/{template_id}/review", page(template_review), methods=post),
         Route("/images/{digest}", page(image), methods=get),
+        *message_pages.routes(),
         Route("/accounts", page(accounts), methods=both),
         Route("/accounts/{account_id}", page(account), methods=get),
         Route("/accounts/{account_id}/policy", page(policy), methods=post),

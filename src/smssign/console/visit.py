@@ -259,6 +259,23 @@ class Visit:
         return HTMLResponse(html, status_code=code, headers=dict(SECURITY_HEADERS))
 
 
+def page_number(visit: Visit) -> int:
+    """The list page asked for (`?page=`), from 1."""
+    raw = visit.query("page") or "1"
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise FormError("page must be a number from 1.")
+    return int(raw)
+
+
+def optional_id(text: str, what: str) -> int | None:
+    """An id typed into a filter, or None when the field is empty."""
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise FormError("{what} must be a number.", what=what)
+    return int(text)
+
+
 def _digits(text: str) -> str:
     return text if text.isascii() and text.isdigit() and len(text) < 20 else ""
 

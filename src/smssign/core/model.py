@@ -228,6 +228,8 @@ class Template:
     updated_at: float
     version: int
     application_id: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """What a dialect keeps beside the neutral fields (a review-result callback URL)."""
 
     @property
     def subject(self) -> Subject:
@@ -249,6 +251,7 @@ class Template:
             "reviewed_at": self.reviewed_at,
             "application_id": self.application_id,
             "version": self.version,
+            "extra": dict(self.extra),
         }
 
 

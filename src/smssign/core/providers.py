@@ -5,8 +5,8 @@ The core names no provider. Each `dialects/<name>/provider.py` exports a `Provid
 `Providers` and pass it down (the runtime holds one). Everything provider-shaped that is
 not the wire protocol itself is read from here: which credentials an account gets and how
 they are issued and kept at rest, the default rate limits, the name rules, the display
-names, the status-report format, and how a credential shows in `accounts create --json`,
-the console, the admin API, seed files and the demo.
+names, the status-report format and other pushes, and how a credential shows in
+`accounts create --json`, the console, the admin API, seed files and the demo.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 from smssign.core.clock import Randomness
 from smssign.core.messages import FrequencyLimit
-from smssign.core.model import Credential
-from smssign.core.reports import ReportFormat, ReportFormats
+from smssign.core.model import Credential, Event
+from smssign.core.reports import Push, ReportFormat, ReportFormats
 from smssign.core.rules import NameRule
 
 KEY_BYTES = 16
@@ -89,6 +89,16 @@ class Walkthrough:
     endpoint: str
     proof_base64: str
     """A small PNG to paste as a proof image."""
+    credentials: Mapping[str, Credential] = field(default_factory=dict)
+    """Every credential of the demo account, by kind (a send may need a second one)."""
+    template_id: int | None = None
+    """The demo's approved template, for a send."""
+    sign_name: str | None = None
+    """An approved signature of the demo account, for a send."""
+    mobile: str = ""
+    """The E.164 number a demo send goes to."""
+    params: Sequence[str] = ()
+    """Values for the template's variables, in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +122,15 @@ class CredentialKind:
     """Lines `serve --demo` prints for this credential of the account with that id."""
     secret_bytes: int = KEY_BYTES
     """Random bytes in a new secret (hex, so twice as many characters)."""
+    sealed_copy: bool = False
+    """A hashed key that the provider also signs its pushes with (its report format's
+    `signed_with`): a copy is kept sealed beside the hash, opened only to sign a push."""
 
     def __post_init__(self) -> None:
         if (self.at_rest is AtRest.HASHED) != (self.secret_field is None):
             raise ValueError(f"{self.name}: a hashed credential has no secret, a sealed one has")
+        if self.sealed_copy and self.at_rest is not AtRest.HASHED:
+            raise ValueError(f"{self.name}: only a hashed key needs a sealed copy")
 
     @property
     def hashed(self) -> bool:
@@ -195,6 +210,10 @@ class Provider:
     reports: ReportFormat | None = None
     """How the provider pushes status reports and replies to an account's URLs (the
     format's name is what `smssign callbacks set` takes; dialects of one provider share it)."""
+    pushes: Callable[[Event], Sequence[Push]] | None = None
+    """Other callbacks in a provider format that an event makes, each to a URL the event
+    names (a template's review result, to the URL its submission gave); the outbox
+    delivers them with the webhooks' retries and attempt log."""
 
 
 class Providers:
@@ -209,6 +228,14 @@ class Providers:
             if twice:
                 raise ValueError(f"registered twice: {', '.join(twice)}")
         self._kinds = {k.name: k for p in self.providers for k in p.credentials}
+        for p in self.providers:
+            signer = p.reports.signed_with if p.reports else None
+            own = {k.name: k for k in p.credentials}
+            if signer is not None and not (signer in own and own[signer].sealed_copy):
+                raise ValueError(
+                    f"{p.name}: its reports are signed with {signer!r}, which is not one of "
+                    "its credential kinds with a sealed copy"
+                )
 
     def __iter__(self) -> Iterator[Provider]:
         return iter(self.providers)
@@ -259,6 +286,10 @@ class Providers:
     def report_formats(self) -> ReportFormats:
         """The status-report formats, by the dialects that declare them."""
         return ReportFormats({p.name: p.reports for p in self.providers if p.reports})
+
+    def pushes(self, event: Event) -> list[Push]:
+        """Every provider's pushes for `event`, in registry order."""
+        return [push for p in self.providers if p.pushes for push in p.pushes(event)]
 
     def hosts(self) -> frozenset[str]:
         return frozenset(h for p in self.providers for h in p.hosts)

@@ -12,6 +12,14 @@ new `message.delivered` / `message.failed` events into one delivery per URL (at 
 `most_reports` each), and each `reply.received` into one delivery, fixed when planned,
 which the webhook worker sends with the same lease, retries and attempt log
 (core/deliveries.py). Rules only here: which events go where (`plan`).
+
+A format may sign each pushed reply with the account's key of one credential kind
+(`signed_with`); the store opens that key's sealed copy only to plan the delivery, and
+hands it to `plan`, which passes it to `reply_body` ("" when the account has no copy).
+
+A provider may also push other callbacks in its format (`Push`: a template's review
+result to the URL its submission named): its `Provider.pushes` derives them from single
+events, and the dispatcher writes each as a delivery of the format's channel.
 """
 
 from __future__ import annotations
@@ -50,11 +58,14 @@ class ReportFormat:
     """One status report, as JSON-ready data."""
     reports_body: Callable[[Sequence[Any]], str]
     """The request body of a batch of reports."""
-    reply_body: Callable[[Reply], str]
-    """The request body of one reply."""
+    reply_body: Callable[[Reply, str], str]
+    """The request body of one reply, given the account's `signed_with` key (or "")."""
     accepts: Callable[[int, str], bool]
     """Whether the receiver's answer (HTTP status, start of the body) means received."""
     most_reports: int = MOST_REPORTS
+    signed_with: str | None = None
+    """The credential kind whose key signs a pushed reply; that kind keeps a sealed copy
+    of its key (core/providers.py `CredentialKind.sealed_copy`)."""
 
 
 class ReportFormats:
@@ -87,6 +98,11 @@ class ReportFormats:
 
     def dialects(self, name: str) -> tuple[str, ...]:
         return tuple(d for d, f in self.by_dialect.items() if f.name == name)
+
+    @property
+    def signing_kinds(self) -> tuple[str, ...]:
+        """The credential kinds whose keys sign some format's replies."""
+        return tuple(sorted({f.signed_with for f in self if f.signed_with}))
 
 
 NO_FORMATS = ReportFormats({})
@@ -136,14 +152,17 @@ def plan(
     events: Sequence[Event],
     callbacks: Mapping[tuple[int, str], Callbacks],
     formats: ReportFormats,
+    signing_keys: Mapping[tuple[int, str], str] | None = None,
 ) -> list[PlannedReport]:
     """The report deliveries `events` (oldest first) make.
 
     Status reports are grouped per account, format and URL in event order and cut into
     batches of the format's `most_reports`; each reply is a delivery of its own, to the
     reply URL of its dialect's format, or of every format when it answers no known
-    message (no dialect).
+    message (no dialect). `signing_keys` holds, by (account id, credential kind), the
+    keys that sign replies of formats `signed_with` that kind.
     """
+    keys = signing_keys or {}
     batches: dict[tuple[int, str, str], list[tuple[Event, Message]]] = {}
     planned: list[PlannedReport] = []
     for event in events:
@@ -165,13 +184,14 @@ def plan(
                 urls = _since(callbacks.get((event.account_id, each.name)), event)
                 if urls is None or not urls.reply_url:
                     continue
+                key = keys.get((event.account_id, each.signed_with or ""), "")
                 planned.append(
                     PlannedReport(
                         account_id=event.account_id,
                         channel=each.name,
                         type=REPLY_REPORT,
                         url=urls.reply_url,
-                        body=each.reply_body(reply),
+                        body=each.reply_body(reply, key),
                         events=(event.id,),
                         subjects=(Subject(REPLY, reply.id),),
                     )
@@ -193,6 +213,17 @@ def plan(
                 )
             )
     return sorted(planned, key=lambda p: p.events[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A callback one event makes, beside any webhook delivery or report: `body` POSTed
+    to `url` in the wire of the report format named `channel` (its Content-Type and the
+    answer that means received)."""
+
+    channel: str
+    url: str
+    body: str
 
 
 class ReportStore(Protocol):
@@ -236,6 +267,7 @@ __all__ = [
     "WEBHOOK",
     "Callbacks",
     "PlannedReport",
+    "Push",
     "ReportFormat",
     "ReportFormats",
     "ReportStore",

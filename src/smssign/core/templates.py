@@ -11,10 +11,10 @@ Applications, reviews and events go through the review core (core/review.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from smssign.core import errors, review, rules
 from smssign.core.clock import Clock
@@ -108,6 +108,9 @@ class TemplateDraft:
     type: TemplateType
     international: bool
     remark: str = ""
+    extra: Mapping[str, Any] | None = None
+    """A dialect's own fields (see Template.extra); None keeps what a modified template
+    has, so a dialect that knows none of them leaves another dialect's alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,7 @@ class TemplateService:
                 content=draft.content,
                 type=draft.type,
                 remark=draft.remark,
+                extra=current.extra if draft.extra is None else dict(draft.extra),
                 status=Status.PENDING,
                 review_reply="",
                 submitted_at=now,

@@ -40,9 +40,11 @@ from smssign.core.deliveries import (
     Webhook,
 )
 from smssign.core.model import Event, Subject
-from smssign.core.reports import NO_FORMATS, WEBHOOK, ReportFormats
+from smssign.core.reports import NO_FORMATS, WEBHOOK, Push, ReportFormats
 from smssign.store import tables as t
 from smssign.store.database import Database
+from smssign.store.keyring import MasterKeys
+from smssign.store.message_records import MessageRecords
 from smssign.store.operators import OperatorRows
 from smssign.store.records import MAX_ID, Record, RecordReads, SignatureRecord
 from smssign.store.reports import ReportRows, delivery_of
@@ -127,7 +129,7 @@ _STATE_COLUMNS = (
 _SAVE_STATE = update(t.deliveries).where(t.deliveries.c.id == bindparam("where_id"))
 
 
-class BackofficeStore(OperatorRows, ReportRows, RecordReads):
+class BackofficeStore(OperatorRows, ReportRows, RecordReads, MessageRecords):
     """Shares the main repository's Database (its writer), found by engine."""
 
     def __init__(
@@ -135,13 +137,20 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
         database: Database | AsyncEngine,
         render_event: Callable[[Event], str],
         formats: ReportFormats = NO_FORMATS,
+        pushes: Callable[[Event], Sequence[Push]] = lambda event: (),
+        keys: MasterKeys | None = None,
     ) -> None:
         """`formats`: the registered dialects' report formats; without them no status
-        report or reply is pushed."""
+        report or reply is pushed. `pushes`: the other provider-format callbacks an
+        event makes (core.providers.Providers.pushes). `keys`: the master keys that open
+        the sealed keys signing pushed replies (the repository's); without them such
+        replies are signed with an empty key."""
         self.database = database if isinstance(database, Database) else Database.of(database)
         self.engine = self.database.engine
         self.render_event = render_event
         self.formats = formats
+        self.pushes = pushes
+        self.keys = keys
         self.row_locks = self.database.row_locks
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
@@ -284,6 +293,21 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
                 }
                 for event in events
                 if rules.dispatches(hooks.get(event.account_id), event.created_at)
+            ]
+            rows += [
+                {
+                    "event_id": event.id,
+                    "account_id": event.account_id,
+                    "signature_id": event.signature_id,
+                    "type": event.type.value,
+                    "body": push.body,
+                    "created_at": event.created_at,
+                    "channel": push.channel,
+                    "url": push.url,
+                    **first,
+                }
+                for event in events
+                for push in self.pushes(event)
             ]
             if rows:
                 await conn.execute(insert(t.deliveries), rows)
@@ -489,7 +513,8 @@ class BackofficeStore(OperatorRows, ReportRows, RecordReads):
     # --- console reads: see store/records.py ---------------------------------------
 
     async def subject_deliveries(self, subject: Subject, limit: int = 500) -> list[Delivery]:
-        """The webhook deliveries of a reviewable's events, newest first."""
+        """The deliveries of a reviewable's events (to its webhook, and its provider's
+        pushes such as a review callback), newest first."""
         d, e = t.deliveries.c, t.events.c
         query = (
             select(t.deliveries)

@@ -6,7 +6,9 @@ master key. The stored text names the key
 that sealed it (`sealed:1:<key id>:<base64>`), so `smssign keys rotate-master` can tell
 old from new, and the credential's dialect and key id are bound in as associated data, so
 a sealed secret copied onto another row does not open. Bearer keys, compared as
-presented, are stored as their SHA-256 only (core/providers.py `key_digest`).
+presented, are stored as their SHA-256 only (core/providers.py `key_digest`); a kind whose
+provider also signs pushes with the key keeps a sealed copy of it beside the hash
+(`sealed_key`, under its own associated data), opened only when such a push is written.
 
 Where the master key comes from:
 - `SMSSIGN_MASTER_KEY` (base64 of 32 bytes, `smssign keys generate` prints one), with
@@ -150,6 +152,12 @@ def sealed_key_id(stored: str) -> str | None:
 def secret_context(dialect: str, key_id: str) -> str:
     """Associated data for a credential's sealed secret: it only opens on its own row."""
     return f"smssign credential\0{dialect}\0{key_id}"
+
+
+def key_context(dialect: str, key_id: str) -> str:
+    """Associated data for the sealed copy of a hashed key (`key_id` is its digest): it
+    only opens on its own row, and never as that row's secret."""
+    return f"smssign credential key\0{dialect}\0{key_id}"
 
 
 # --- where the keys come from ---------------------------------------------------------

@@ -6,10 +6,15 @@ Mixed into BackofficeStore (store/backoffice.py), which implements `ReportStore`
 and replies it carries are its `report_items`, so a message's deliveries are one indexed
 join (`report_items_subject`). Which events become which deliveries is the core's rule
 (`reports.plan`); here the plan is only written, in the dispatcher's transaction.
+
+A format that signs replies with an account's key (`signed_with`) gets the sealed copy
+of that account's active key opened here, for the replies of that batch only; without
+master keys, or without a copy (a key issued before copies were kept), it gets "".
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -22,10 +27,13 @@ from smssign.core import errors
 from smssign.core import reports as rules
 from smssign.core.deliveries import Delivery, DeliveryStatus
 from smssign.core.messages import MESSAGE, REPLY
-from smssign.core.model import Event
+from smssign.core.model import Event, EventType
 from smssign.core.reports import Callbacks, ReportFormats
 from smssign.store import tables as t
+from smssign.store.keyring import MasterKeyError, MasterKeys, key_context
 from smssign.store.sqlite_direct import Executor
+
+log = logging.getLogger(__name__)
 
 _C = t.callbacks.c
 
@@ -67,6 +75,7 @@ class ReportRows:
     """Callback URLs and report deliveries (mixed into BackofficeStore)."""
 
     formats: ReportFormats
+    keys: MasterKeys | None
     row_locks: bool
 
     def _write(self) -> AbstractAsyncContextManager[Executor]:
@@ -141,7 +150,8 @@ class ReportRows:
         accounts = sorted({event.account_id for event in events})
         rows = (await conn.execute(select(t.callbacks).where(_C.account_id.in_(accounts)))).all()
         urls = {(c.account_id, c.provider): c for c in map(callbacks_of, rows)}
-        for report in rules.plan(events, urls, self.formats):
+        signing = await self._signing_keys(conn, events, urls)
+        for report in rules.plan(events, urls, self.formats, signing):
             created = next(e for e in events if e.id == report.events[0]).created_at
             inserted = await conn.execute(
                 insert(t.deliveries)
@@ -171,6 +181,52 @@ class ReportRows:
                     for event_id, subject in zip(report.events, report.subjects, strict=True)
                 ],
             )
+
+    async def _signing_keys(
+        self,
+        conn: Executor,
+        events: Sequence[Event],
+        urls: dict[tuple[int, str], Callbacks],
+    ) -> dict[tuple[int, str], str]:
+        """The keys that sign the replies among `events`, by (account id, kind): each
+        account's active key of a `signed_with` kind, opened from its sealed copy, for
+        accounts with a reply URL of such a format only (nothing is opened for nothing)."""
+        kinds = self.formats.signing_kinds
+        if not kinds or self.keys is None:
+            return {}
+        signers = {f.name for f in self.formats if f.signed_with}
+        replied = {a for (a, name), u in urls.items() if u.reply_url and name in signers}
+        accounts = sorted(
+            {
+                event.account_id
+                for event in events
+                if event.type is EventType.REPLY_RECEIVED and event.account_id in replied
+            }
+        )
+        if not accounts:
+            return {}
+        c = t.credentials.c
+        query = (
+            select(c.account_id, c.dialect, c.key_id, c.sealed_key)
+            .where(
+                c.account_id.in_(accounts),
+                c.dialect.in_(kinds),
+                c.revoked_at.is_(None),
+                c.sealed_key != "",
+            )
+            .order_by(c.id)
+        )
+        found: dict[tuple[int, str], str] = {}
+        for row in (await conn.execute(query)).all():
+            m = row._mapping
+            try:
+                found[(m["account_id"], m["dialect"])] = self.keys.unseal(
+                    m["sealed_key"], key_context(m["dialect"], m["key_id"])
+                )
+            except MasterKeyError as exc:
+                # Signed with no key rather than holding up every delivery behind it.
+                log.warning("reply push of account %s unsigned: %s", m["account_id"], exc)
+        return found
 
 
 __all__ = ["ReportRows", "callbacks_of", "delivery_of"]

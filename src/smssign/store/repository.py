@@ -8,7 +8,7 @@ round trips (see store/sqlite_direct.py). PostgreSQL takes row locks with SELECT
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +49,7 @@ from smssign.store.keyring import (
     MasterKey,
     MasterKeyError,
     MasterKeys,
+    key_context,
     sealed_key_id,
     secret_context,
 )
@@ -68,11 +69,11 @@ class Resealed:
     """What a pass over the stored credentials did (see `reseal_credentials`)."""
 
     sealed: int
-    """Secrets sealed anew under the current master key."""
+    """Secrets (and sealed copies of hashed keys) sealed anew under the current master key."""
     hashed: int
     """Plaintext bearer keys (of kinds hashed at rest) replaced by their hash."""
     current: int
-    """Secrets that were under the current key already."""
+    """Secrets (and copies) that were under the current key already."""
     unreadable: tuple[int, ...]
     """Credential ids whose secret no known master key opens; left as they were."""
 
@@ -191,7 +192,7 @@ class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
         self, account_id: int, dialect: str, key_id: str, secret: str, at: float
     ) -> Credential:
         """Store the credential with its secret sealed (a bearer key as its hash only,
-        when its kind says so).
+        when its kind says so, and a sealed copy beside it when its kind keeps one).
 
         The returned credential still holds the plaintext: it is shown to the owner once.
         """
@@ -200,6 +201,7 @@ class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
         stored_secret = (
             self.keys.seal(secret, secret_context(dialect, stored_key_id)) if secret else ""
         )
+        copy = kind is not None and kind.sealed_copy
         result = await self.conn.execute(
             insert(t.credentials)
             .values(
@@ -209,6 +211,9 @@ class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
                 secret=stored_secret,
                 created_at=at,
                 revoked_at=None,
+                sealed_key=(
+                    self.keys.seal(key_id, key_context(dialect, stored_key_id)) if copy else ""
+                ),
             )
             .returning(t.credentials.c.id)
         )
@@ -219,7 +224,8 @@ class SqlTransaction(ReviewWrites, TemplateWrites, MessageWrites):
         await self.conn.execute(
             update(t.credentials)
             .where(c.account_id == account_id, c.dialect == dialect, c.revoked_at.is_(None))
-            .values(revoked_at=at)
+            # A revoked key signs nothing any more: its sealed copy goes with it.
+            .values(revoked_at=at, sealed_key="")
         )
 
     async def insert_qualification(
@@ -367,20 +373,26 @@ class SqlRepository(ReviewReads, TemplateReads, MessageReads):
         run instead of failing every authentication.
         """
         c = t.credentials.c
-        query = select(c.secret).where(c.revoked_at.is_(None), c.secret.startswith(SEALED_PREFIX))
-        for key in (self.keys.current, *self.keys.previous):
-            query = query.where(not_(c.secret.startswith(f"{SEALED_PREFIX}{key.id}:")))
         async with self._read() as conn:
-            found = (await conn.execute(query.limit(1))).scalar_one_or_none()
-        return None if found is None else sealed_key_id(found)
+            for column in (c.secret, c.sealed_key):
+                query = select(column).where(
+                    c.revoked_at.is_(None), column.startswith(SEALED_PREFIX)
+                )
+                for key in (self.keys.current, *self.keys.previous):
+                    query = query.where(not_(column.startswith(f"{SEALED_PREFIX}{key.id}:")))
+                found = (await conn.execute(query.limit(1))).scalar_one_or_none()
+                if found is not None:
+                    return sealed_key_id(found)
+        return None
 
     async def reseal_credentials(self, *, plaintext_only: bool = False) -> Resealed:
         """Seal every stored secret under the current master key, in one transaction.
 
-        Secrets under an older key are opened with it and sealed again; plaintext secrets
-        and plaintext bearer keys of kinds hashed at rest (databases from before sealing)
-        are sealed and hashed. Revoked credentials are included, so an old key can be
-        dropped afterwards.
+        Secrets and sealed key copies under an older key are opened with it and sealed
+        again; plaintext secrets and plaintext bearer keys of kinds hashed at rest
+        (databases from before sealing) are sealed and hashed, and such a key whose kind
+        keeps a sealed copy gets one. Revoked credentials are included, so an old key can
+        be dropped afterwards.
         `plaintext_only` limits the pass to rows never sealed (done on every start).
         """
         c = t.credentials.c
@@ -396,36 +408,67 @@ class SqlRepository(ReviewReads, TemplateReads, MessageReads):
                     ),
                 )
             )
-        sealed = hashed = current = 0
+        counts = {"sealed": 0, "current": 0}
+        hashed = 0
         unreadable: list[int] = []
         async with self.transaction() as tx:
             if self.row_locks:
                 query = query.with_for_update()
             for row in (await tx.conn.execute(query)).all():
                 m = row._mapping
-                dialect, key_id, secret = m["dialect"], m["key_id"], m["secret"]
+                dialect, key_id = m["dialect"], m["key_id"]
                 new_key_id = key_id
                 if dialect in hashed_kinds and not is_key_digest(key_id):
                     new_key_id = self.kinds[dialect].stored_key_id(key_id)
                     hashed += 1
-                new_secret = secret
-                if secret and (not self.keys.is_current(secret) or new_key_id != key_id):
-                    try:
-                        plain = self.keys.unseal(secret, secret_context(dialect, key_id))
-                    except MasterKeyError:
-                        unreadable.append(m["id"])
-                        continue
-                    new_secret = self.keys.seal(plain, secret_context(dialect, new_key_id))
-                    sealed += 1
-                elif secret:
-                    current += 1
-                if (new_key_id, new_secret) != (key_id, secret):
+                try:
+                    new_secret = self._resealed(
+                        m["secret"], secret_context, dialect, key_id, new_key_id, counts
+                    )
+                    new_copy = self._resealed(
+                        m["sealed_key"], key_context, dialect, key_id, new_key_id, counts
+                    )
+                except MasterKeyError:
+                    unreadable.append(m["id"])
+                    continue
+                kind = self.kinds.get(dialect)
+                if (
+                    kind is not None
+                    and kind.sealed_copy
+                    and not new_copy
+                    and new_key_id != key_id
+                    and m["revoked_at"] is None
+                ):
+                    # A plaintext key, hashed just now: the last chance to keep a copy.
+                    new_copy = self.keys.seal(key_id, key_context(dialect, new_key_id))
+                    counts["sealed"] += 1
+                if (new_key_id, new_secret, new_copy) != (key_id, m["secret"], m["sealed_key"]):
                     await tx.conn.execute(
                         update(t.credentials)
                         .where(c.id == m["id"])
-                        .values(key_id=new_key_id, secret=new_secret)
+                        .values(key_id=new_key_id, secret=new_secret, sealed_key=new_copy)
                     )
-        return Resealed(sealed, hashed, current, tuple(unreadable))
+        return Resealed(counts["sealed"], hashed, counts["current"], tuple(unreadable))
+
+    def _resealed(
+        self,
+        stored: str,
+        context: Callable[[str, str], str],
+        dialect: str,
+        key_id: str,
+        new_key_id: str,
+        counts: dict[str, int],
+    ) -> str:
+        """`stored` sealed under the current key for the row's (new) key id, counted in
+        `counts`; "" stays "". MasterKeyError when no known key opens it."""
+        if not stored:
+            return stored
+        if self.keys.is_current(stored) and new_key_id == key_id:
+            counts["current"] += 1
+            return stored
+        plain = self.keys.unseal(stored, context(dialect, key_id))
+        counts["sealed"] += 1
+        return self.keys.seal(plain, context(dialect, new_key_id))
 
     async def qualifications(self, account_id: int) -> list[Qualification]:
         c = t.qualifications.c

@@ -57,6 +57,10 @@ credentials = Table(
     Column("secret", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    # Migration 0009: a hashed key that its provider also signs pushes with, sealed under
+    # the master key (store/keyring.py `key_context`); "" for other kinds, for keys
+    # issued before 0009 (only their hash is left) and once the key is revoked.
+    Column("sealed_key", Text, nullable=False, server_default=text("''")),
     Index(
         "credentials_active_key",
         "dialect",
@@ -133,6 +137,8 @@ templates = Table(
     Column("deleted_at", Float, nullable=True),
     Column("version", Integer, nullable=False),
     Column("application_id", Id, nullable=False),
+    # A dialect's own fields (migration 0008).
+    Column("extra", JSON, nullable=False, server_default=text("'{}'")),
     Index("templates_account", "account_id", "id"),
     Index("templates_status", "status", "submitted_at"),
 )

@@ -44,6 +44,7 @@ def template_of(row: Row[Any]) -> Template:
         updated_at=m["updated_at"],
         version=m["version"],
         application_id=m["application_id"],
+        extra=m["extra"] or {},
     )
 
 
@@ -61,6 +62,7 @@ def template_values(template: Template) -> dict[str, Any]:
         "reviewed_at": template.reviewed_at,
         "updated_at": template.updated_at,
         "application_id": template.application_id,
+        "extra": dict(template.extra),
     }
 
 
@@ -88,6 +90,7 @@ class TemplateWrites:
             "deleted_at": None,
             "version": 0,
             "application_id": 0,
+            "extra": dict(draft.extra or {}),
         }
         result = await self.conn.execute(
             insert(t.templates).values(**values).returning(t.templates)

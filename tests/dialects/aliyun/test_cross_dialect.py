@@ -1,16 +1,25 @@
 """Alibaba Cloud beside the other dialects: one account's signatures and templates are the
 same objects through Alibaba, Tencent API 3.0 and Yunpian, and its Alibaba credential is
-issued by `accounts create --json` and rotated on its own."""
+issued by `accounts create --json` and rotated on its own. A signature made through
+Alibaba, reviewed with `smssign review`, with a template made through Tencent, sends
+through Yunpian, and Alibaba reads all three back."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 from alibabacloud_dysmsapi20170525 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
+from yunpian_python_sdk.model import constant as YC
+from yunpian_python_sdk.ypclient import YunpianClient
 
+from smssign.dialects.aliyun import views
 from tests.conftest import Server
 from tests.dialects.aliyun.clients import tea
+from tests.dialects.aliyun.sending import reported
 from tests.samples import PNG_B64
 from tests.test_cross_dialect import cli, tencent, tencent_call, yunpian
 
@@ -124,3 +133,84 @@ def test_the_others_signatures_and_templates_read_through_alibaba(server: Server
         tc, "DescribeSmsTemplateList", TemplateIdSet=[new_id], International=0
     ).DescribeTemplateStatusSet
     assert named.TemplateContent == "{1}，您的订单已发货。"
+
+
+def review(server: Server, *args: str) -> str:
+    """`smssign review …` as an operator runs it; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "smssign", "review", *args, "--database", server.database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def pending_id(server: Server, kind: str, account_id: int, name: str) -> int:
+    listed = json.loads(review(server, "list", "--status", "pending", "--kind", kind, "--json"))
+    return int(next(i["id"] for i in listed if i["account_id"] == account_id and i["name"] == name))
+
+
+def test_sign_through_alibaba_template_through_tencent_sent_through_yunpian(
+    server: Server,
+) -> None:
+    issued = account_json(server)
+    ali = tea(server, issued)
+    files = [m.AddSmsSignRequestSignFileList(file_contents=PNG_B64, file_suffix="png")]
+    added = ali.add_sms_sign(
+        m.AddSmsSignRequest(sign_name="阿里云", sign_source=1, remark="r", sign_file_list=files)
+    ).body
+    assert added.code == "OK"
+    sign = pending_id(server, "signature", issued["id"], "阿里云")
+    assert review(server, "approve", str(sign)).strip() == f"signature {sign}: approved"
+
+    tc = tencent(server, issued["tencent"]["secret_id"], issued["tencent"]["secret_key"])
+    template = int(
+        tencent_call(
+            tc,
+            "AddSmsTemplate",
+            TemplateName="登录码",
+            TemplateContent="您的登录验证码是{1}，{2}分钟内有效。",
+            SmsType=3,
+            International=0,
+            Remark="登录",
+        ).AddTemplateStatus.TemplateId
+    )
+    assert pending_id(server, "template", issued["id"], "登录码") == template
+    review(server, "approve", str(template), "--kind", "template")
+
+    # Yunpian sends free text, which must match the approved template under 【阿里云】.
+    yp = YunpianClient(issued["yunpian"]["apikey"], conf={YC.YP_SMS_HOST: server.url})
+    text = "【阿里云】您的登录验证码是4821，5分钟内有效。"
+    sent = yp.sms().single_send({YC.MOBILE: "13800138000", YC.TEXT: text})
+    assert sent.code() == 0, sent.msg()
+    sid = str(sent.data()["sid"])
+
+    # Everything reads back through Alibaba, old and new generation.
+    assert ali.query_sms_sign(m.QuerySmsSignRequest(sign_name="阿里云")).body.sign_status == 1
+    assert ali.get_sms_sign(m.GetSmsSignRequest(sign_name="阿里云")).body.sign_status == 1
+    code = views.template_code(template)
+    old = ali.query_sms_template(m.QuerySmsTemplateRequest(template_code=code)).body
+    assert (old.template_status, old.template_type) == (1, 0)
+    assert old.template_content == "您的登录验证码是${1}，${2}分钟内有效。"
+    new = ali.get_sms_template(m.GetSmsTemplateRequest(template_code=code)).body
+    assert (new.template_status, new.template_name) == ("1", "登录码")
+    details = reported(ali, "13800138000", sid)
+    (dto,) = details.sms_send_detail_dtos.sms_send_detail_dto
+    assert (dto.content, dto.template_code, dto.send_status) == (text, code, 3)
+    assert dto.phone_num == "13800138000"
+
+    # Alibaba sends the Tencent template by the numbered names it shows: the code is the
+    # first variable (4 to 6 characters), the minutes are any other value.
+    again = ali.send_sms(
+        m.SendSmsRequest(
+            phone_numbers="13800138001",
+            sign_name="阿里云",
+            template_code=code,
+            template_param=json.dumps({"1": "7777", "2": "5"}),
+        )
+    ).body
+    assert again.code == "OK", again
+    (dto,) = reported(ali, "13800138001", again.biz_id).sms_send_detail_dtos.sms_send_detail_dto
+    assert dto.content == "【阿里云】您的登录验证码是7777，5分钟内有效。"

@@ -67,3 +67,32 @@ def test_describe_allows_twenty_per_second(limited: Server) -> None:
     results = codes(limited, account, "DescribeSmsSignList", {"International": 0}, 24)
     assert results.count(None) == 20
     assert "RequestLimitExceeded" in results
+
+
+def test_template_actions_have_their_documented_limits(limited: Server) -> None:
+    """AddSmsTemplate 2/s, DeleteSmsTemplate 1/s, ModifySmsTemplate and
+    DescribeSmsTemplateList 20/s (the 2021 page)."""
+    account = limited.create_account()
+    add = {
+        "TemplateName": "限流模板",
+        "TemplateContent": "您的验证码是{1}",
+        "SmsType": 3,
+        "International": 0,
+        "Remark": "",
+    }
+    # No signature applied for yet: each call that passes the limit says so.
+    assert codes(limited, account, "AddSmsTemplate", add, 3) == [
+        "FailedOperation.MissingSignature",
+        "FailedOperation.MissingSignature",
+        "RequestLimitExceeded",
+    ]
+    assert codes(limited, account, "DeleteSmsTemplate", {"TemplateId": 1}, 2) == [
+        "FailedOperation.TemplateIdNotExist",
+        "RequestLimitExceeded",
+    ]
+    modified = codes(limited, account, "ModifySmsTemplate", {**add, "TemplateId": 1}, 22)
+    assert modified.count("FailedOperation.MissingTemplateToModify") == 20
+    assert "RequestLimitExceeded" in modified
+    listed = codes(limited, account, "DescribeSmsTemplateList", {"International": 0}, 22)
+    assert listed.count(None) == 20
+    assert "RequestLimitExceeded" in listed

@@ -84,6 +84,23 @@ BUSINESS: dict[str, str] = {
     "isv.OUT_OF_SERVICE": "业务停机",
     "isv.SMS_TEMPLATE_ILLEGAL": "短信模板不合法",
     "isp.SYSTEM_ERROR": "系统错误",
+    # Sending and its queries (templates-sending spec §3.3).
+    "isv.MOBILE_COUNT_OVER_LIMIT": "手机号码数量超过限制",
+    "isv.MOBILE_NUMBER_ILLEGAL": "非法手机号",
+    "isv.SIGN_STATE_ILLEGAL": "签名状态为“不可用”",
+    "isv.SMS_SIGN_ILLEGAL": "签名禁止使用",
+    "isv.SMS_SIGNATURE_SCENE_ILLEGAL": "签名和模板类型不一致",
+    "isv.DOMESTIC_NUMBER_NOT_SUPPORTED": "国际/港澳台消息模板不支持发送境内号码",
+    "isv.INVALID_JSON_PARAM": "JSON参数不合法,只接受字符串值",
+    "isv.TEMPLATE_MISSING_PARAMETERS": "模板缺少变量",
+    "isv.TEMPLATE_PARAMS_ILLEGAL": "模板变量里包含非法关键字",
+    "isv.PARAM_LENGTH_LIMIT": "参数超出长度限制",
+    "isv.PARAM_NOT_SUPPORT_URL": "不支持URL",
+    "isv.EXTEND_CODE_ERROR": "扩展码使用错误,相同的扩展码不可用于多个签名",
+    "isv.BLACK_KEY_CONTROL_LIMIT": "黑名单管控",
+    "isv.SMS_CONTENT_ILLEGAL": "短信内容包含禁止发送内容",
+    "isv.BUSINESS_LIMIT_CONTROL": "业务限流",
+    "isv.AMOUNT_NOT_ENOUGH": "账户余额不足",
 }
 """Code -> Alibaba's short Chinese text (HTTP 200)."""
 
@@ -91,10 +108,12 @@ BUSINESS: dict[str, str] = {
 class AliyunError(Exception):
     """An error reply: its code, and a detail appended to the code's message."""
 
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    def __init__(self, code: str, detail: str | None = None, *, text: str | None = None) -> None:
+        """`text` replaces the code's message (isv.BUSINESS_LIMIT_CONTROL names its window)."""
         super().__init__(code if detail is None else f"{code}: {detail}")
         self.code = code
         self.detail = detail
+        self.text = text
 
     @property
     def status(self) -> int:
@@ -107,6 +126,8 @@ class AliyunError(Exception):
 
     @property
     def message(self) -> str:
+        if self.text is not None:
+            return self.text
         if self.code in BUSINESS:
             base = BUSINESS[self.code]
         elif self.code in GATEWAY:

@@ -114,6 +114,40 @@ ACTIONS: Mapping[str, tuple[Param, ...]] = {
         Param("TemplateTag"),
         Param("UsableStateList", Kind.LIST),
     ),
+    # Sending and its queries. The *Json arrays are read by send_actions.py, which
+    # answers their faults with business codes rather than InvalidParameter.
+    "SendSms": (
+        Param("PhoneNumbers", required=True),
+        Param("SignName", required=True),
+        Param("TemplateCode", required=True),
+        Param("TemplateParam"),
+        Param("SmsUpExtendCode"),
+        Param("OutId"),
+    ),
+    "SendBatchSms": (
+        Param("PhoneNumberJson", required=True),
+        Param("SignNameJson", required=True),
+        Param("TemplateCode", required=True),
+        Param("TemplateParamJson"),
+        Param("SmsUpExtendCodeJson"),
+        Param("OutId"),
+    ),
+    "QuerySendDetails": (
+        Param("PhoneNumber", required=True),
+        Param("SendDate", required=True),
+        Param("PageSize", Kind.INTEGER, required=True),
+        Param("CurrentPage", Kind.INTEGER, required=True),
+        Param("BizId"),
+    ),
+    "QuerySendStatistics": (
+        Param("IsGlobe", Kind.INTEGER, required=True),
+        Param("StartDate", required=True),
+        Param("EndDate", required=True),
+        Param("PageIndex", Kind.INTEGER, required=True),
+        Param("PageSize", Kind.INTEGER, required=True),
+        Param("TemplateType", Kind.INTEGER),
+        Param("SignName"),
+    ),
 }
 
 _FILE_KEY = re.compile(r"SignFileList\.([0-9]{1,3})\.(FileContents|FileSuffix)")

@@ -26,6 +26,8 @@ from smssign.core import errors as core
 from smssign.dialects.aliyun import auth, params
 from smssign.dialects.aliyun.errors import AliyunError, from_core, missing
 from smssign.dialects.aliyun.provider import CREDENTIAL
+from smssign.dialects.aliyun.query_actions import QUERY_HANDLERS
+from smssign.dialects.aliyun.send_actions import SEND_HANDLERS
 from smssign.dialects.aliyun.sign_actions import DIALECT, SIGN_HANDLERS
 from smssign.dialects.aliyun.template_actions import TEMPLATE_HANDLERS
 from smssign.dialects.protocol import (
@@ -46,7 +48,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 HOST = "dysmsapi.aliyuncs.com"
 MEDIA_TYPE = "application/json;charset=utf-8"
 
-HANDLERS = {**SIGN_HANDLERS, **TEMPLATE_HANDLERS}
+HANDLERS = {**SIGN_HANDLERS, **TEMPLATE_HANDLERS, **SEND_HANDLERS, **QUERY_HANDLERS}
 
 RETIRED = frozenset(
     {

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smssign.core.model import Credential
+from smssign.core.messages import FrequencyLimit
+from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, Walkthrough
 from smssign.core.rules import HAN_ALNUM, NameRule
+from smssign.dialects.aliyun.reports import REPORTS
 
 CREDENTIAL = "aliyun"
 """The credential kind's name: the database value and the `accounts create --json` key."""
 
 NAME = NameRule(2, 12, HAN_ALNUM, "Chinese characters, letters and digits")
 """SignName: 2 to 12 characters, no spaces, punctuation or brackets."""
+
+
+VERIFICATION = frozenset({TemplateType.VERIFICATION})
+NOTIFICATION = frozenset({TemplateType.NOTIFICATION, TemplateType.NORMAL})
+PROMOTION = frozenset({TemplateType.MARKETING})
+
+FREQUENCY_LIMITS = (
+    FrequencyLimit("aliyun.verification_1min", 1, window=60, template_types=VERIFICATION),
+    FrequencyLimit("aliyun.verification_1h", 5, window=3600, template_types=VERIFICATION),
+    FrequencyLimit("aliyun.verification_day", 10, window=24 * 3600, template_types=VERIFICATION),
+    FrequencyLimit("aliyun.notification_day", 50, window=24 * 3600, template_types=NOTIFICATION),
+    FrequencyLimit("aliyun.promotion_day", 50, window=24 * 3600, template_types=PROMOTION),
+)
+"""Alibaba's per-number defaults (templates-sending spec §3.4): verification codes once a
+minute, five an hour, ten a rolling 24 hours; notifications and promotions fifty a day
+each. Alibaba counts them per signature (and template); smssign counts every message of
+the account to the number, as it does for the other providers. Each breach answers
+isv.BUSINESS_LIMIT_CONTROL with its window (send_errors.WINDOWS)."""
 
 
 def _demo(credential: Credential, account_id: int) -> Sequence[str]:
@@ -73,6 +93,9 @@ PROVIDER = Provider(
         "GetSmsSign": "150/second",
         "ModifySmsTemplate": "1000/second",
         "UpdateSmsTemplate": "1000/second",
+        "SendSms": "5000/second",
+        "SendBatchSms": "5000/second",
+        "QuerySendDetails": "5000/second",
     },
     name_rules={"mainland": NAME},
     hosts=("dysmsapi.aliyuncs.com",),
@@ -81,4 +104,6 @@ PROVIDER = Provider(
     walkthrough=_walkthrough,
     # aliyun-python-sdk-core sends through its own copy of requests.
     requests_copies=("aliyunsdkcore.vendored.requests",),
+    frequency_limits=FREQUENCY_LIMITS,
+    reports=REPORTS,
 )

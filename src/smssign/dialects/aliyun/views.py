@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from smssign.core.model import Status, Template, TemplateType
+from smssign.core.numbers import Mobile
 
 CHINA = timezone(timedelta(hours=8))
 CODE_BASE = 100_000_000
@@ -34,6 +35,12 @@ def date(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return datetime.fromtimestamp(timestamp, UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def shown_number(e164: str) -> str:
+    """A number as Alibaba writes it back: mainland 11 digits, others without `+`."""
+    number = Mobile(e164)
+    return number.national if number.mainland else e164.removeprefix("+")
 
 
 def template_code(template_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Sequence
 
@@ -13,6 +14,9 @@ from smssign.dialects.tencent_legacy.reports import REPORTS
 
 CREDENTIAL = "tencent"
 """The credential kind's name: the database value and the `accounts create --json` key."""
+APP_KIND = "legacy"
+"""The credential kind whose key id is the SDK AppID (`SmsSdkAppId`): both Tencent APIs
+share the legacy API's application."""
 
 MAINLAND_NAME = NameRule(2, 12, HAN_ALNUM, "Chinese characters, letters and digits")
 INTERNATIONAL_NAME = NameRule(2, 15, HAN_ALNUM, "Chinese characters, letters and digits")
@@ -35,7 +39,8 @@ def _demo(credential: Credential, account_id: int) -> Sequence[str]:
 
 
 def _walkthrough(demo: Walkthrough) -> Sequence[str]:
-    """tccli commands that modify the demo signature and read it back."""
+    """tccli commands that modify the demo signature and read it back, then send the demo
+    template under the approved demo signature."""
     c = demo.credential
     env = f"TENCENTCLOUD_SECRET_ID={c.key_id} TENCENTCLOUD_SECRET_KEY={c.secret}"
     common = f"--endpoint {demo.endpoint} --version 2021-01-11 --region ap-guangzhou"
@@ -48,13 +53,24 @@ def _walkthrough(demo: Walkthrough) -> Sequence[str]:
         f"{env} tccli sms DescribeSmsSignList {common} "
         f"--SignIdSet '[{demo.signature_id}]' --International 0"
     )
-    return [
+    lines = [
         "modify the demo signature with tccli (pip install tccli):",
         f"  {modify}",
         "",
         "then read it back:",
         f"  {describe}",
     ]
+    app = demo.credentials.get(APP_KIND)
+    if app is not None and demo.template_id is not None and demo.sign_name and demo.mobile:
+        numbers = json.dumps([demo.mobile])
+        params = json.dumps(list(demo.params), ensure_ascii=False)
+        send = (
+            f"{env} tccli sms SendSms {common} --SmsSdkAppId {app.key_id} "
+            f"--SignName {shlex.quote(demo.sign_name)} --TemplateId {demo.template_id} "
+            f"--PhoneNumberSet {shlex.quote(numbers)} --TemplateParamSet {shlex.quote(params)}"
+        )
+        lines.extend(["", "send the demo template to a phone with tccli:", f"  {send}"])
+    return lines
 
 
 PROVIDER = Provider(

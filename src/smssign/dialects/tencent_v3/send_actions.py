@@ -24,14 +24,13 @@ from smssign.core.sending import ParameterRules, SendRequest
 from smssign.dialects.protocol import Call, Handler
 from smssign.dialects.tencent_v3.errors import MESSAGES, TencentError, send_status
 from smssign.dialects.tencent_v3.params import V2019
+from smssign.dialects.tencent_v3.provider import APP_KIND
 
 DIALECT = "tencent_v3"
 TENCENT_DIALECTS = ("tencent_v3", "tencent_legacy")
 """Both Tencent dialects share an application: each pulls the other's reports too."""
 REPLY_DIALECTS = (*TENCENT_DIALECTS, "")
 """Replies to no known message (simulated for an account) come through the pulls too."""
-APP_KIND = "legacy"
-"""The credential kind whose key id is the SDK AppID."""
 MOST_NUMBERS = 200
 MOST_PULLED = 100
 PULL_DAYS = 7

@@ -56,6 +56,12 @@ def _draft(call: Call, params: dict[str, Any]) -> TemplateDraft:
 
 async def AddSmsTemplate(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     draft = _draft(call, params)
+    # Spec §2.8 lists TemplateAlreadyPassedCheck for Add: the same text is approved already.
+    listed, _ = await call.runtime.templates.page(call.account, international=draft.international)
+    if any(t.status is Status.APPROVED and t.content == draft.content for t in listed):
+        raise TencentError(
+            "FailedOperation.TemplateAlreadyPassedCheck", "an approved template has this content"
+        )
     change = await call.runtime.templates.add(call.account, draft, dialect=DIALECT)
     # A String here, unlike every other TemplateId: Go clients declare *string.
     return {"AddTemplateStatus": {"TemplateId": str(change.template.id)}}

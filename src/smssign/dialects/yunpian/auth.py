@@ -5,6 +5,9 @@ from __future__ import annotations
 from smssign.dialects.yunpian.errors import BAD_APIKEY, MISSING, YunpianError
 from smssign.dialects.yunpian.params import FormValue
 
+CREDENTIAL = "yunpian"
+"""The credential kind's name: the database value and the `accounts create --json` key
+(provider.py declares the kind)."""
 MAX_APIKEY = 200
 """Longer than any key we issue; longer values are refused without a lookup."""
 

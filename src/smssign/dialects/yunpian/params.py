@@ -119,6 +119,7 @@ _TEMPLATE_OPTIONS = (
     Param("tpl_type", Kind.CHOICE, choices=frozenset({0, 1})),
     Param("website", Kind.TEXT),
     Param("callback", Kind.URL, longest=2000),
+    Param("callback_url", Kind.URL, longest=2000),
 )
 
 ACTIONS: Mapping[str, tuple[Param, ...]] = {

@@ -34,6 +34,7 @@ from smssign.dialects.protocol import (
 )
 from smssign.dialects.yunpian import auth, form, params, send_actions, send_params
 from smssign.dialects.yunpian.actions import DIALECT, ENTERPRISE_ACTIONS, HANDLERS
+from smssign.dialects.yunpian.auth import CREDENTIAL
 from smssign.dialects.yunpian.errors import (
     BAD_FORMAT,
     GET_NOT_SUPPORTED,
@@ -44,7 +45,6 @@ from smssign.dialects.yunpian.errors import (
     from_core,
 )
 from smssign.dialects.yunpian.params import FormValue
-from smssign.dialects.yunpian.provider import CREDENTIAL
 from smssign.dialects.yunpian.template_actions import TEMPLATE_PATHS, TEMPLATE_REPLY
 from smssign.web.transport import parse_off_loop, read_body
 

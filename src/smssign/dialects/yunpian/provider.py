@@ -8,10 +8,11 @@ from smssign.core.messages import FrequencyLimit
 from smssign.core.model import Credential, TemplateType
 from smssign.core.providers import AtRest, CredentialKind, Provider, RandomKey, is_key_digest
 from smssign.core.rules import HAN_ALNUM_PUNCT, NameRule
-from smssign.dialects.yunpian.reports import REPORTS
 
-CREDENTIAL = "yunpian"
-"""The credential kind's name: the database value and the `accounts create --json` key."""
+# The kind's name lives with authentication, which reports.py also reads; named here too.
+from smssign.dialects.yunpian.auth import CREDENTIAL as CREDENTIAL
+from smssign.dialects.yunpian.reports import REPORTS
+from smssign.dialects.yunpian.review_callback import pushes
 
 NAME = NameRule(
     2, 20, HAN_ALNUM_PUNCT, "Chinese characters, letters, digits and common punctuation"
@@ -54,8 +55,10 @@ PROVIDER = Provider(
             key_label="apikey",
             secret_label=None,
             issue=RandomKey(),
-            # A bearer key, compared as presented: only its SHA-256 is stored.
+            # A bearer key, compared as presented: it is looked up by its SHA-256, and a
+            # sealed copy signs pushed replies (`_sign`, spec §4.3).
             at_rest=AtRest.HASHED,
+            sealed_copy=True,
             display="Yunpian",
             demo=_demo,
         ),
@@ -76,4 +79,5 @@ PROVIDER = Provider(
     hosts=("sms.yunpian.com", "us.yunpian.com"),
     frequency_limits=FREQUENCY_LIMITS,
     reports=REPORTS,
+    pushes=pushes,
 )

@@ -5,6 +5,10 @@ Pushes are form posts (spec §4.2–4.3): a batch of status reports is the singl
 holding one JSON object. The receiver answers `SUCCESS` or `0`; anything else is a
 failure. A send's own `callback_url` wins over the account's status URL (the core keeps it
 with the message). Numbers lose their +86; times are Beijing wall-clock times.
+
+A pushed reply's `_sign` is made with the account's current apikey, whose sealed copy
+the store opens for it (`signed_with`); an apikey issued before smssign kept copies has
+only its hash, and its replies are signed as with an empty apikey until it is rotated.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import orjson
 
 from smssign.core.messages import Message, MessageStatus, Reply
 from smssign.core.reports import ReportFormat
+from smssign.dialects.yunpian.auth import CREDENTIAL
 
 BEIJING = timezone(timedelta(hours=8))
 REPORT_DETAIL = {MessageStatus.DELIVERED: "接收成功", MessageStatus.FAILED: "发送失败"}
@@ -82,10 +87,8 @@ def _reports_body(items: Sequence[Any]) -> str:
     return _field("sms_status", list(items))
 
 
-def _reply_body(reply: Reply) -> str:
-    # smssign keeps only a digest of the apikey, so a pushed reply's `_sign` is made
-    # without it (as with an empty apikey); pull_reply signs with the caller's apikey.
-    return _field("sms_reply", reply_item(reply, ""))
+def _reply_body(reply: Reply, apikey: str) -> str:
+    return _field("sms_reply", reply_item(reply, apikey))
 
 
 def accepts(status: int, answer: str) -> bool:
@@ -101,4 +104,5 @@ REPORTS = ReportFormat(
     reports_body=_reports_body,
     reply_body=_reply_body,
     accepts=accepts,
+    signed_with=CREDENTIAL,
 )

@@ -6,6 +6,8 @@ content (core/templates.py) holds neither: the signature text becomes the templa
 its name in 【】 when that names one of the account's live signatures, else the account's
 oldest approved (then pending) signature; numbered variables `{1}` show as `#1#`.
 
+A `callback` URL is kept in the template's `extra` (review_callback.py sends the result).
+
 Success bodies are the bare template object, or a bare array for lists (spec §2.3): the
 handlers return them under `TEMPLATE_REPLY`, and the protocol unwraps that member.
 """
@@ -26,6 +28,7 @@ from smssign.dialects.yunpian.errors import (
     TEMPLATE_NOT_FOUND,
     YunpianError,
 )
+from smssign.dialects.yunpian.review_callback import CALLBACK, callback_of
 
 DIALECT = "yunpian"
 TEMPLATE_REPLY = "__template_reply__"
@@ -122,7 +125,14 @@ async def tpl_add(call: Call, values: dict[str, Any]) -> dict[str, Any]:
     listed, _ = await call.runtime.templates.page(call.account, international=False)
     if any(t.name == name and t.content == content for t in listed):
         raise YunpianError(EXISTS, "模板已存在")
-    draft = TemplateDraft(name, content, _type(values, None), international=False)
+    callback = callback_of(values)
+    draft = TemplateDraft(
+        name,
+        content,
+        _type(values, None),
+        international=False,
+        extra={CALLBACK: callback} if callback else {},
+    )
     change = await call.runtime.templates.add(call.account, draft, dialect=DIALECT)
     signatures = await _signatures(call)
     return {TEMPLATE_REPLY: _object(change.template, signatures)}
@@ -131,12 +141,15 @@ async def tpl_add(call: Call, values: dict[str, Any]) -> dict[str, Any]:
 async def tpl_update(call: Call, values: dict[str, Any]) -> dict[str, Any]:
     current = await _one(call, values["tpl_id"])
     name, content = await _checked(call, values["tpl_content"])
+    # Without a callback the one given before still hears the new review.
+    callback = callback_of(values)
     draft = TemplateDraft(
         name=name,
         content=content,
         type=_type(values, current.type),
         international=current.international,
         remark=current.remark,
+        extra={**current.extra, CALLBACK: callback} if callback else None,
     )
     change = await call.runtime.templates.modify(call.account, current.id, draft, dialect=DIALECT)
     return {TEMPLATE_REPLY: _object(change.template, await _signatures(call))}
