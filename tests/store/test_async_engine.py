@@ -35,4 +35,3 @@ def test_the_store_loads_without_the_orm_and_its_session_is_still_there() -> Non
         "session: sqlalchemy.ext.asyncio.session",
         "unknown names: AttributeError",
     ]
-
