@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -55,16 +56,21 @@ PENDING_LIMIT = 512
 
 _metrics: RequestMetrics | None = None
 _pending: list[tuple[Outcome, float]] = []
+_making = threading.Lock()
 
 
 def request_metrics() -> RequestMetrics:
     """The metrics, made (and importing prometheus_client) at the first call, with the
     requests counted before it."""
     global _metrics
-    if _metrics is None:
+    if _metrics is not None:
+        return _metrics
+    with _making:  # one registration, whichever thread (an in-process mock's) comes first
+        if _metrics is not None:
+            return _metrics
         from prometheus_client import Counter, Histogram
 
-        _metrics = RequestMetrics(
+        made = RequestMetrics(
             requests=Counter(
                 "smssign_requests",
                 "API calls by dialect, action and result code (Success or the wire error code).",
@@ -78,20 +84,21 @@ def request_metrics() -> RequestMetrics:
             ),
         )
         for outcome, elapsed in _pending:
-            _metrics.count(outcome, elapsed)
+            made.count(outcome, elapsed)
         _pending.clear()
-    return _metrics
+        _metrics = made
+        return made
 
 
 def _count(outcome: Outcome, elapsed: float) -> None:
-    if _metrics is not None:
-        _metrics.count(outcome, elapsed)
-    elif len(_pending) < PENDING_LIMIT and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # A scrape of another worker reads this one's counts from the shared directory,
-        # so with workers they are written at once.
-        _pending.append((outcome, elapsed))
-    else:
-        request_metrics().count(outcome, elapsed)
+    if _metrics is None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # (With workers, a scrape of another worker reads this one's counts from the
+        # shared directory: they are written at once.)
+        with _making:
+            if _metrics is None and len(_pending) < PENDING_LIMIT:
+                _pending.append((outcome, elapsed))
+                return
+    (_metrics or request_metrics()).count(outcome, elapsed)
 
 
 @dataclass(slots=True)
