@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 
 import typer
-from typer._click import Command, Context
+from typer._click import Command, Context, Parameter
 from typer.core import TyperGroup
 
 from smssign.cli.common import PROVIDERS
+from smssign.cli.plain_options import PlainOptionsCommand, take_plain_options
 from smssign.cli.serve import serve
 
 GROUPS = {
@@ -38,6 +39,9 @@ class CommandGroups(TyperGroup):
         loaded = super().list_commands(ctx)
         return [*loaded, *(name for name in GROUPS if name not in loaded)]
 
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return take_plain_options(super().get_params(ctx))
+
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         found = super().get_command(ctx, cmd_name)
         if found is None and cmd_name in GROUPS:
@@ -58,7 +62,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.command()(serve)
+app.command(cls=PlainOptionsCommand)(serve)
 
 
 @app.callback()
