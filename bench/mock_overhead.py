@@ -16,6 +16,10 @@ hits them alike:
 Then the start-up of a mock (`with mock():`) and of the `smssign_server` fixture's
 server (`SmssignServer().start()`, ready to answer). Prints one table; ratios compare
 rows of the same run, which is what stays meaningful across machines.
+
+`python -m bench` uses `inprocess()` only: for each of `MOCK_CALLS` (DescribeSmsSignList,
+and SendSms to one number with an approved signature and template), the SDK call against
+a canned reply and through the mock, alternately, and their ratio (goal ≤ 1.5 ×).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 import smssign.testing
 from smssign.app.demo import sample_png
 
-CANNED = json.dumps(
+CANNED_DESCRIBE = json.dumps(
     {
         "Response": {
             "DescribeSignListStatusSet": [
@@ -66,14 +70,38 @@ CANNED = json.dumps(
 ).encode()
 
 
+CANNED_SEND = json.dumps(
+    {
+        "Response": {
+            "SendStatusSet": [
+                {
+                    "SerialNo": "2645:147223485717299911611310100",
+                    "PhoneNumber": "+8613800138000",
+                    "Fee": 1,
+                    "SessionContext": "",
+                    "Code": "Ok",
+                    "Message": "send success",
+                    "IsoCode": "CN",
+                }
+            ],
+            "RequestId": "00000000-0000-4000-8000-000000000000",
+        }
+    }
+).encode()
+
+
 class CannedAdapter(requests.adapters.BaseAdapter):
     """Answers every request with the same bytes: no network, no parsing of the request."""
+
+    def __init__(self, body: bytes = CANNED_DESCRIBE) -> None:
+        super().__init__()
+        self.body = body
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         response = requests.Response()
         response.status_code = 200
         response.headers["Content-Type"] = "application/json"
-        response._content = CANNED
+        response._content = self.body
         response.url = request.url or ""
         response.request = request
         return response
@@ -82,8 +110,10 @@ class CannedAdapter(requests.adapters.BaseAdapter):
         pass
 
 
-def sdk_client(secret_id: str, secret_key: str, endpoint: str | None = None) -> Any:
-    http = HttpProfile(protocol="http", endpoint=endpoint) if endpoint else HttpProfile()
+def sdk_client(
+    secret_id: str, secret_key: str, endpoint: str | None = None, protocol: str = "http"
+) -> Any:
+    http = HttpProfile(protocol=protocol, endpoint=endpoint) if endpoint else HttpProfile()
     profile = ClientProfile(httpProfile=http)
     return sms_client.SmsClient(
         credential.Credential(secret_id, secret_key), "ap-guangzhou", profile
@@ -119,6 +149,10 @@ def add_signature(client: Any) -> int:
     )
     sign_id: int = client.AddSmsSign(request).AddSignStatus.SignId
     return sign_id
+
+
+MockCall = Callable[[Any], tuple[Callable[[], None], Callable[[], None]]]
+"""Given the mock's handle, the same SDK call twice: (against a canned reply, through the mock)."""
 
 
 def free_port() -> int:
@@ -212,23 +246,77 @@ def startups(starts: int) -> dict[str, list[float]]:
     return out
 
 
-MockCall = Callable[[Any], tuple[Callable[[], None], Callable[[], None]]]
-"""Given the mock's handle, the same SDK call twice: (against a canned reply, through the mock)."""
+def canned_client(body: bytes) -> Any:
+    """The SDK on its default https profile, its session answered by a CannedAdapter: a
+    host that the mock leaves alone, so that the mock's own patch is asked and declines."""
+    client = sdk_client("AKIDcanned", "canned-secret", "canned.invalid", protocol="https")
+    client.request.conn._session.mount("https://", CannedAdapter(body))
+    return client
 
 
 def describe_pair(sms: Any) -> tuple[Callable[[], None], Callable[[], None]]:
-    canned = sdk_client("AKIDcanned", "canned-secret", "canned.invalid")
-    canned.request.conn._session.mount("http://", CannedAdapter())
+    canned = canned_client(CANNED_DESCRIBE)
     account = sms.create_account("bench-describe")["tencent"]
     mocked = sdk_client(account["secret_id"], account["secret_key"])
     return describe_call(canned, 1), describe_call(mocked, add_signature(mocked))
 
 
+def add_template(client: Any) -> int:
+    request = models.AddSmsTemplateRequest()
+    request.from_json_string(
+        json.dumps(
+            {
+                "TemplateName": "验证码",
+                "TemplateContent": "您的验证码是{1}，5分钟内有效。",
+                "SmsType": 0,
+                "International": 0,
+                "Remark": "bench",
+            }
+        )
+    )
+    return int(client.AddSmsTemplate(request).AddTemplateStatus.TemplateId)
+
+
+def send_call(client: Any, app_id: str, template_id: int) -> Callable[[], None]:
+    """SendSms to one number (TC3 POST), approved signature and template."""
+    request = models.SendSmsRequest()
+    request.from_json_string(
+        json.dumps(
+            {
+                "PhoneNumberSet": ["+8613800138000"],
+                "SmsSdkAppId": app_id,
+                "TemplateId": str(template_id),
+                "SignName": "腾讯云",
+                "TemplateParamSet": ["482913"],
+            }
+        )
+    )
+
+    def call() -> None:
+        answer = client.SendSms(request)
+        assert answer.SendStatusSet[0].Code == "Ok", answer.SendStatusSet[0].Message
+
+    return call
+
+
+def send_pair(sms: Any) -> tuple[Callable[[], None], Callable[[], None]]:
+    canned = canned_client(CANNED_SEND)
+    issued = sms.create_account("bench-send")
+    account = issued["tencent"]
+    mocked = sdk_client(account["secret_id"], account["secret_key"])
+    sms.approve(add_signature(mocked))
+    template_id = add_template(mocked)
+    sms.approve_template(template_id)
+    app_id = str(issued["legacy"]["sdkappid"])
+    return send_call(canned, app_id, 1), send_call(mocked, app_id, template_id)
+
+
 MOCK_CALLS: dict[str, MockCall] = {
     "DescribeSmsSignList": describe_pair,
-    # SendSms (issue 15, second half) joins here: a pair built like describe_pair, with
-    # a canned SendStatusSet and an approved signature and template in the mock.
+    "SendSms": send_pair,
 }
+"""Each a pair built alike: the canned side on the SDK's default https profile, the
+mocked side on the SDK's default endpoint, so that the two differ only in who answers."""
 
 
 def inprocess(calls: int, warmup: int) -> list[dict[str, Any]]:
@@ -273,10 +361,7 @@ def main(argv: list[str] | None = None) -> None:
         canned_session.post("https://canned.invalid/", data=b"{}")
 
     def canned_sdk_factory() -> Callable[[], None]:
-        # A host the mock leaves alone, answered by the no-op adapter on the SDK's session.
-        client = sdk_client("AKIDcanned", "canned-secret", "canned.invalid")
-        client.request.conn._session.mount("http://", CannedAdapter())
-        return describe_call(client, 1)
+        return describe_call(canned_client(CANNED_DESCRIBE), 1)
 
     with tempfile.TemporaryDirectory(prefix="smssign-bench-") as tmp:
         loopback = LoopbackServer(Path(tmp))

@@ -77,14 +77,15 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     mock = {r["call"]: r["ratio"] for r in results.get("mock", [])}
-    out.append(
-        _goal(
-            "in-process mock DescribeSmsSignList ≤ 1.5 × the SDK call against a canned reply",
-            MOCK_RATIO,
-            mock.get("DescribeSmsSignList"),
-            at_most=True,
+    for call in ("DescribeSmsSignList", "SendSms"):
+        out.append(
+            _goal(
+                f"in-process mock {call} ≤ 1.5 × the SDK call against a canned reply",
+                MOCK_RATIO,
+                mock.get(call),
+                at_most=True,
+            )
         )
-    )
     for backend in ("sqlite", "postgresql"):
         sizes = sorted(
             (r for r in results.get("scale", []) if r["backend"] == backend),

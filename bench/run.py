@@ -326,8 +326,11 @@ class Run:
         self.servers = {}
 
     async def cold_starts(self) -> None:
+        from bench.cold_start import compile_bytecode
+
         fixture = self.fixture
         assert fixture is not None
+        compile_bytecode()  # as installed: without it every start compiles smssign anew
         database_url = fixture.database_url
         account = fixture.accounts[0]
         kinds: list[tuple[str, Callable[[int], servers.Server]]] = [

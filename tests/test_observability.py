@@ -210,3 +210,19 @@ def test_metrics_count_every_dialect(logged: Server) -> None:
         for labels in (yunpian_ok, yunpian_bad, legacy_bad)
     ]
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
+
+
+def test_calls_answered_before_the_first_scrape_are_counted_in_it(tmp_path: Path) -> None:
+    # The metrics are made at the first scrape (prometheus_client is not imported at
+    # start); what was answered before must not be lost.
+    server = start_server(tmp_path, "--no-rate-limit")
+    try:
+        account = server.create_account()
+        for _ in range(3):
+            describe(server, account)
+        describe(server, account, "wrong-key")
+        labels = {"dialect": "tencent_v3", "action": "DescribeSmsSignList"}
+        assert counter(server, "smssign_requests_total", code="Success", **labels) == 3
+        assert counter(server, "smssign_request_duration_seconds_count", **labels) == 4
+    finally:
+        stop_server(server)

@@ -66,7 +66,7 @@ def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
     assert {row["target"] for row in results["cold_start"]} == COLD_STARTS
 
     mock = {row["call"]: row for row in results["mock"]}
-    assert set(mock) == {"DescribeSmsSignList"}
+    assert set(mock) == {"DescribeSmsSignList", "SendSms"}
     assert all(row["canned_us"] > 0 and row["mock_us"] > 0 for row in mock.values())
 
     backends = {"sqlite"} if postgresql_skipped else {"sqlite", "postgresql"}

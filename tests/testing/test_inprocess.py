@@ -321,6 +321,74 @@ def test_calls_from_many_threads_at_once() -> None:
         assert results == [sign_id] * 30
 
 
+def test_writes_from_many_threads_are_all_kept() -> None:
+    with mock() as sms:
+        account = sms.create_account("acme")
+        ids: list[int] = []
+
+        def work(n: int) -> None:
+            client = tencent(account)
+            ids.extend(add(client, f"线程{n}{k}") for k in range(3))
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(ids) == list(range(1, 13))
+        client = tencent(account)
+        assert [describe(client, sign_id).SignId for sign_id in sorted(ids)] == sorted(ids)
+
+
+def test_a_synchronous_client_inside_a_running_event_loop() -> None:
+    """An `async def` test calling a blocking SDK: its own loop goes on afterwards."""
+    with mock() as sms:
+        account = sms.create_account("acme")
+
+        async def scenario() -> list[str]:
+            order: list[str] = []
+            later = asyncio.get_running_loop().call_soon(order.append, "callback")
+            sign_id = add(tencent(account), "异步里")
+            order.append(f"added {sign_id}")
+            await asyncio.sleep(0)
+            assert asyncio.get_running_loop() is loop
+            later.cancel()
+            return order
+
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(scenario()) == ["added 1", "callback"]
+        finally:
+            loop.close()
+
+
+def test_an_answer_slower_than_the_read_timeout_is_a_read_timeout() -> None:
+    import sqlite3
+
+    from smssign.testing import inprocess
+
+    with mock() as sms:
+        apikey = sms.create_account("acme")["yunpian"]["apikey"]
+        backend = inprocess._backend()
+        assert backend is not None
+        # Another process's write lock: the mock's next write waits for it.
+        holder = sqlite3.connect(f"{backend._directory.name}/smssign.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        url = "https://sms.yunpian.com/v2/sign/add.json"
+        form = {"apikey": apikey, "sign": "超时", "notify": "true"}
+        try:
+            with pytest.raises(requests.exceptions.ReadTimeout):
+                requests.post(url, data=form, timeout=(1, 0.3))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        # The mock answers on: the next call gets its reply.
+        reply = requests.post(
+            "https://sms.yunpian.com/v2/sign/get.json", data={"apikey": apikey}, timeout=10
+        )
+        assert reply.status_code == 200
+
+
 def test_account_policy_and_operator_errors() -> None:
     with mock() as sms:
         account = sms.create_account("acme")

@@ -9,7 +9,7 @@ While a mock is active, every request that `requests` or `httpx` (sync or asynci
 send to a provider host (the `hosts` and `host_patterns` each dialect's provider.py
 declares; `PROVIDER_HOSTS` lists the fixed ones), over any scheme and port, is handed to
 the smssign ASGI app from
-`server.create_app` running on a private event loop in a background thread. No socket,
+`server.create_app`, run on a private event loop by the calling thread itself. No socket,
 DNS lookup or TLS handshake happens for those hosts; every other host is left alone.
 
 The interception is two patches, installed while any mock is active: requests'
@@ -26,7 +26,6 @@ given to a nested mock must equal the outer's. Rate limits are off unless asked 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import http
 import importlib
@@ -48,7 +47,7 @@ from smssign.app.runtime import default_providers
 from smssign.app.seed import Seed
 from smssign.app.seed import load as load_seed
 from smssign.testing.asgi import Answer, Lifespan, Outgoing, exchange
-from smssign.testing.loop import LoopThread
+from smssign.testing.loop import DrivenLoop
 from smssign.testing.operations import Operations
 from smssign.testing.template import fresh_database
 
@@ -70,8 +69,13 @@ AUTO_REVIEW_MODES = ("approve", "reject", "off")
 
 def is_provider_host(host: str | None) -> bool:
     """True for the hosts the mock answers (case and a trailing dot do not matter)."""
-    if not host:
-        return False
+    return host is not None and host != "" and _answered(host)
+
+
+@functools.lru_cache(maxsize=1024)
+def _answered(host: str) -> bool:
+    # Asked on every request a patched client sends, to any host; the answer for a
+    # name never changes, and a test suite talks to a handful of names.
     name = host.lower().rstrip(".")
     return name in PROVIDER_HOSTS or any(p.fullmatch(name) is not None for p in HOST_PATTERNS)
 
@@ -91,7 +95,9 @@ class Options:
 
 
 class Backend:
-    """One smssign app with its own database, loop and thread: what an outermost mock runs."""
+    """One smssign app with its own database and loop: what an outermost mock runs.
+
+    Its callers' threads run the loop, one call at a time (see `DrivenLoop`)."""
 
     def __init__(self, options: Options) -> None:
         from smssign.app.runtime import open_runtime
@@ -103,7 +109,7 @@ class Backend:
         self.options = options
         self._directory = tempfile.TemporaryDirectory(prefix="smssign-mock-")
         root = Path(self._directory.name)
-        self.loop = LoopThread("smssign-mock")
+        self.loop = DrivenLoop("smssign-mock")
         try:
             database_url = self.loop.run(fresh_database(root))
         except BaseException:
@@ -397,19 +403,26 @@ def _requests_adapter(requests: Any) -> Any:
                 port=url.port or (443 if scheme == "https" else 80),
                 raw_path=(url.path or "/").encode("latin-1", "replace"),
                 query=url.query.encode("latin-1", "replace"),
-                headers=[(_bytes(k), _bytes(v)) for k, v in request.headers.items()],
+                headers=[
+                    (
+                        k if type(k) is bytes else k.encode("latin-1", "replace"),
+                        v if type(v) is bytes else v.encode("latin-1", "replace"),
+                    )
+                    for k, v in request.headers.items()
+                ],
                 body=_requests_body(request.body),
             )
             read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
             try:
                 answer = backend.answer(outgoing, read_timeout)
-            except concurrent.futures.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise requests.exceptions.ReadTimeout(exc, request=request) from exc
             headers = header_dict()
             for name, value in answer.headers:
                 headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            body = io.BytesIO(answer.body)
             raw = urllib3.response.HTTPResponse(
-                body=io.BytesIO(answer.body),
+                body=body,
                 headers=headers,
                 status=answer.status,
                 reason=_reason(answer.status),
@@ -420,14 +433,17 @@ def _requests_adapter(requests: Any) -> Any:
             )
             response = self.build_response(request, raw)
             if not stream:
-                _ = response.content
+                if raw.headers.get("content-encoding"):
+                    _ = response.content  # decoded by urllib3, as HTTPAdapter's would be
+                else:
+                    # What reading `raw` would give, without streaming it in chunks
+                    # through urllib3; `raw` is left read to its end, as it would be.
+                    body.seek(0, io.SEEK_END)
+                    response._content = answer.body
+                    response._content_consumed = True
             return response
 
     return SmssignAdapter()
-
-
-def _bytes(value: str | bytes) -> bytes:
-    return value if isinstance(value, bytes) else value.encode("latin-1", "replace")
 
 
 def _requests_body(body: Any) -> bytes:
@@ -521,7 +537,7 @@ def _httpx_transports() -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
             outgoing = _httpx_outgoing(request, request.read())
             try:
                 answer = backend.answer(outgoing, _read_timeout(request))
-            except concurrent.futures.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise httpx.ReadTimeout("smssign mock: no answer in time", request=request) from exc
             return response(answer, request)
 

@@ -4,8 +4,11 @@ Every request gets an id before any dialect runs (`RequestContext`), returned as
 `X-Request-Id` header and, by the dialects, as their own RequestId; every log line
 written while the request runs carries it. Dialects report what a call was with
 `record_outcome()`; the middleware turns that into the request counters and latency
-histograms, and an access log line. Nothing here logs a body, a query string or a header
-value, so no credential reaches a log.
+histograms, and an access log line. prometheus_client is imported when the metrics are
+first scraped (or once `PENDING_LIMIT` requests were counted), not at start: until then
+the middleware keeps each request's labels and duration, and the first scrape adds them.
+Nothing here logs a body, a query string or a header value, so no credential reaches a
+log.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
+    from prometheus_client.core import GaugeMetricFamily
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "smssign_request_id", default=None
@@ -32,17 +38,67 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 access_log = logging.getLogger("smssign.access")
 
-REQUESTS = Counter(
-    "smssign_requests",
-    "API calls by dialect, action and result code (Success or the wire error code).",
-    ["dialect", "action", "code"],
-)
-LATENCY = Histogram(
-    "smssign_request_duration_seconds",
-    "Time from the first byte of an API call to the last byte of its reply.",
-    ["dialect", "action"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
+
+@dataclass(frozen=True, slots=True)
+class RequestMetrics:
+    """The request counters and latency histograms of this process."""
+
+    requests: Counter
+    latency: Histogram
+
+    def count(self, outcome: Outcome, elapsed: float) -> None:
+        self.requests.labels(outcome.dialect, outcome.action, outcome.code).inc()
+        self.latency.labels(outcome.dialect, outcome.action).observe(elapsed)
+
+
+PENDING_LIMIT = 512
+"""Requests counted before prometheus_client is imported, at most; the next one imports it."""
+
+_metrics: RequestMetrics | None = None
+_pending: list[tuple[Outcome, float]] = []
+_making = threading.Lock()
+
+
+def request_metrics() -> RequestMetrics:
+    """The metrics, made (and importing prometheus_client) at the first call, with the
+    requests counted before it."""
+    global _metrics
+    if _metrics is not None:
+        return _metrics
+    with _making:  # one registration, whichever thread (an in-process mock's) comes first
+        if _metrics is not None:
+            return _metrics
+        from prometheus_client import Counter, Histogram
+
+        made = RequestMetrics(
+            requests=Counter(
+                "smssign_requests",
+                "API calls by dialect, action and result code (Success or the wire error code).",
+                ["dialect", "action", "code"],
+            ),
+            latency=Histogram(
+                "smssign_request_duration_seconds",
+                "Time from the first byte of an API call to the last byte of its reply.",
+                ["dialect", "action"],
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            ),
+        )
+        for outcome, elapsed in _pending:
+            made.count(outcome, elapsed)
+        _pending.clear()
+        _metrics = made
+        return made
+
+
+def _count(outcome: Outcome, elapsed: float) -> None:
+    if _metrics is None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # (With workers, a scrape of another worker reads this one's counts from the
+        # shared directory: they are written at once.)
+        with _making:
+            if _metrics is None and len(_pending) < PENDING_LIMIT:
+                _pending.append((outcome, elapsed))
+                return
+    (_metrics or request_metrics()).count(outcome, elapsed)
 
 
 @dataclass(slots=True)
@@ -99,8 +155,7 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             outcome = state.get("outcome")
             if isinstance(outcome, Outcome):
-                REQUESTS.labels(outcome.dialect, outcome.action, outcome.code).inc()
-                LATENCY.labels(outcome.dialect, outcome.action).observe(elapsed)
+                _count(outcome, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d",
@@ -136,6 +191,9 @@ Gauges = Callable[[], Awaitable[dict[str, tuple[str, float]]]]
 
 async def exposition(gauges: Gauges | None = None) -> bytes:
     """The Prometheus text for this process, or for all workers of a multi-worker node."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    request_metrics()
     multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiprocess_dir:
         from prometheus_client import multiprocess
@@ -163,6 +221,8 @@ class _Snapshot:
         self.values = values
 
     def collect(self) -> list[GaugeMetricFamily]:
+        from prometheus_client.core import GaugeMetricFamily
+
         return [
             GaugeMetricFamily(name, help_text, value=value)
             for name, (help_text, value) in self.values.items()
