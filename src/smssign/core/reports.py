@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from smssign.core import errors
 from smssign.core.deliveries import Delivery
 from smssign.core.messages import MESSAGE, REPLY, Message, Reply
@@ -43,6 +45,18 @@ MOST_REPORTS = 100
 """Reports per POST unless a format says otherwise (every provider documents 100)."""
 
 _REPORTED = frozenset({EventType.MESSAGE_DELIVERED, EventType.MESSAGE_FAILED})
+
+
+def json_answer(status: int, answer: str) -> dict[str, Any] | None:
+    """A receiver's answer as a JSON object, when it came with HTTP 200; else None (the
+    JSON formats' `accepts` then look at their own success field)."""
+    if status != 200:
+        return None
+    try:
+        data = orjson.loads(answer)
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from smssign.core.messages import Message, MessageStatus, Reply
-from smssign.core.reports import ReportFormat
+from smssign.core.reports import ReportFormat, json_answer
 from smssign.dialects.aliyun import views
 
 DELIVERED = "DELIVERED"
@@ -61,14 +61,8 @@ def _reply_body(answer: Reply, key: str) -> str:
 
 def accepts(status: int, answer: str) -> bool:
     """HTTP 200 and a JSON object whose `code` is a number; anything else is retried."""
-    if status != 200:
-        return False
-    try:
-        data = orjson.loads(answer)
-    except orjson.JSONDecodeError:
-        return False
-    code = data.get("code") if isinstance(data, dict) else None
-    return type(code) in (int, float)
+    data = json_answer(status, answer)
+    return data is not None and type(data.get("code")) in (int, float)
 
 
 REPORTS = ReportFormat(

@@ -16,7 +16,7 @@ import orjson
 
 from smssign.core import numbers
 from smssign.core.messages import Message, MessageStatus, Reply
-from smssign.core.reports import ReportFormat
+from smssign.core.reports import ReportFormat, json_answer
 
 CHINA = timezone(timedelta(hours=8))
 """Report times are wall-clock times in Beijing."""
@@ -65,13 +65,8 @@ def _reply_body(answer: Reply, key: str) -> str:
 
 def accepts(status: int, answer: str) -> bool:
     """HTTP 200 and a JSON object whose `result` is 0; anything else is tried again."""
-    if status != 200:
-        return False
-    try:
-        data = orjson.loads(answer)
-    except orjson.JSONDecodeError:
-        return False
-    result = data.get("result") if isinstance(data, dict) else None
+    data = json_answer(status, answer)
+    result = None if data is None else data.get("result")
     return type(result) is int and result == 0
 
 
