@@ -1,6 +1,6 @@
 """Message retention: the server prunes messages older than `--message-retention-days`.
 
-Tencent keeps pull results for 30 days, the default here. Without pruning, a server that
+A provider keeps pull results for 30 days, the default here. Without pruning, a server that
 runs for months (a shared staging emulator, a reseller's back office) grows without bound;
 so a minute after start, and then every hour, the server removes the messages, replies,
 events and webhook deliveries older than the period, in short transactions
