@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -432,5 +433,37 @@ def test_parameter_rules_are_what_the_dialect_declares(
             account, request(named.template.id, "13800138002", params={"name": "王"})
         )
         assert isinstance(missing.request_error, errors.ParameterMismatch)
+
+    loop.run_until_complete(scenario())
+
+
+def test_an_account_quota_counts_every_number_by_calendar_month_and_refuses_whole(
+    runtime: Runtime, loop: asyncio.AbstractEventLoop
+) -> None:
+    china = timezone(timedelta(hours=8))
+    month = FrequencyLimit("month", 2, day_offset_hours=8, month=True, per_account=True)
+    # One minute before February in China, still January 31 15:59 in UTC.
+    eve = datetime(2026, 1, 31, 23, 59, tzinfo=china).timestamp()
+    assert month.window_start(eve) == datetime(2026, 1, 1, tzinfo=china).timestamp()
+    clock = FixedClock(eve)
+    sending = SendService(runtime.repository, clock, frequency_limits={"t": (month,)})
+
+    async def scenario() -> None:
+        account, template_id = await ready_account(runtime)
+        assert len((await sending.send(account, request(template_id, "13800138000"))).accepted) == 1
+        # Two numbers where one fits: neither is sent.
+        both = await sending.send(account, request(template_id, "13800138001", "13800138002"))
+        assert both.accepted == [] and both.request_error is not None
+        assert [r.error.limit for r in both.results] == ["month", "month"]  # type: ignore[union-attr]
+        assert (await sending.send(account, request(template_id, "13800138001"))).accepted
+        full = await sending.send(account, request(template_id, "13800138003"))
+        assert isinstance(full.request_error, errors.FrequencyLimited)
+        clock.advance(60)  # February 1 00:00 in China: a new month
+        assert month.window_start(clock.now()) == clock.now()
+        fresh = await sending.send(account, request(template_id, "13800138003", "13800138004"))
+        assert len(fresh.accepted) == 2
+        # The account may switch it off, or change it, by name.
+        await runtime.repository.change_sending(account.id, balance=None, frequency={"month": 0})
+        assert len((await sending.send(account, request(template_id, "13800138005"))).accepted) == 1
 
     loop.run_until_complete(scenario())

@@ -32,7 +32,8 @@ FREQUENCY_NAMES = tuple(
         limit.name for limits in PROVIDERS.frequency_limits().values() for limit in limits
     )
 )
-"""Every per-number limit the providers declare, by the name an account changes it by."""
+"""Every sending limit the providers declare (per number, or a quota of the whole account),
+by the name an account changes it by."""
 
 if TYPE_CHECKING:
     KindName = str
@@ -100,7 +101,8 @@ def accounts_set(
         list[str] | None,
         typer.Option(
             "--frequency",
-            help="NAME=COUNT: change a per-number sending limit (0 turns it off); repeat "
+            help="NAME=COUNT: change a sending limit, per number or an account-wide quota "
+            "(0 turns it off); repeat "
             f"for more. Names: {', '.join(FREQUENCY_NAMES)}.",
         ),
     ] = None,
@@ -108,7 +110,7 @@ def accounts_set(
     database: DatabaseOption = DEFAULT_DATABASE,
 ) -> None:
     """Change an account's certification, arrears flag, IP allow-list, quota, balance or
-    per-number frequency limits."""
+    sending frequency limits."""
     changes = _frequency_changes(frequency or [])
     certification = None
     if individual is not None:

@@ -30,8 +30,8 @@ def serve(
         bool,
         typer.Option(
             "--no-rate-limit",
-            help="Turn the per-account API rate limits and the per-number sending "
-            "frequency limits off.",
+            help="Turn the per-account API rate limits and the sending frequency limits "
+            "(per number and account-wide quotas) off.",
         ),
     ] = False,
     refuse_retired_actions: Annotated[

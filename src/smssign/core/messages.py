@@ -178,9 +178,12 @@ class FrequencyLimit:
 
     A provider declares its defaults as data (its PROVIDER entry); an account may change
     each `count` by `name` (0 switches the limit off). The window is the last `window`
-    seconds, or, with `day_offset_hours`, the calendar day in that UTC offset.
-    `same_content` counts only messages with the same text; `template_types`, when set,
-    counts (and limits) only messages of those template types.
+    seconds, or, with `day_offset_hours`, the calendar day (with `month`, the calendar
+    month) in that UTC offset. `same_content` counts only messages with the same text;
+    `template_types`, when set, counts (and limits) only messages of those template types.
+    `per_account` makes it a quota of the whole account: every accepted message of the
+    account counts, whatever the number, and a request it cannot take whole is refused
+    whole (sending.py); such a limit ignores `same_content` and `template_types`.
     """
 
     name: str
@@ -189,13 +192,15 @@ class FrequencyLimit:
     day_offset_hours: float | None = None
     same_content: bool = False
     template_types: frozenset[TemplateType] = frozenset()
+    month: bool = False
+    per_account: bool = False
 
     def window_start(self, now: float) -> float:
         if self.day_offset_hours is None:
             return now - self.window
         zone = timezone(timedelta(hours=self.day_offset_hours))
-        local = datetime.fromtimestamp(now, zone)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        local = datetime.fromtimestamp(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return (local.replace(day=1) if self.month else local).timestamp()
 
     def applies(self, template_type: TemplateType | None) -> bool:
         return not self.template_types or template_type in self.template_types
@@ -218,10 +223,11 @@ def frequency_hit(
     template_type: TemplateType | None,
     now: float,
 ) -> FrequencyLimit | None:
-    """The first limit one more message (`text`) would break, in declaration order."""
+    """The first per-number limit one more message (`text`) would break, in declaration
+    order (quotas of the whole account are checked by sending.py, see `account_quotas`)."""
     for limit in limits:
         count = overrides.get(limit.name, limit.count)
-        if count <= 0 or not limit.applies(template_type):
+        if limit.per_account or count <= 0 or not limit.applies(template_type):
             continue
         start = limit.window_start(now)
         seen = sum(
@@ -237,8 +243,16 @@ def frequency_hit(
 
 
 def longest_window(limits: Sequence[FrequencyLimit], now: float) -> float:
-    """The earliest time any limit looks back to."""
-    return min((limit.window_start(now) for limit in limits), default=now)
+    """The earliest time any per-number limit looks back to."""
+    return min((lim.window_start(now) for lim in limits if not lim.per_account), default=now)
+
+
+def account_quotas(
+    limits: Sequence[FrequencyLimit], overrides: Mapping[str, int]
+) -> list[tuple[FrequencyLimit, int]]:
+    """The account-wide limits that are on, each with the account's count."""
+    quotas = [(lim, overrides.get(lim.name, lim.count)) for lim in limits if lim.per_account]
+    return [(lim, count) for lim, count in quotas if count > 0]
 
 
 # --- simulated delivery ---------------------------------------------------------------
@@ -344,6 +358,7 @@ __all__ = [
     "Params",
     "Reply",
     "Sent",
+    "account_quotas",
     "frequency_hit",
     "inbox_view",
     "outcome",

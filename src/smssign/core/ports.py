@@ -344,6 +344,11 @@ class MessageTransaction(Protocol):
         """The account's messages to `mobile` accepted after `since`."""
         ...
 
+    async def count_sent_since(self, account_id: int, since: float, most: int) -> int:
+        """How many messages of the account, to any number, were accepted at or after
+        `since`; counts at most `most` (a quota only needs to know whether it is full)."""
+        ...
+
     async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
         """Insert in order and return them with their ids."""
         ...

@@ -31,6 +31,7 @@ from smssign.core.messages import (
     Params,
     Reply,
     Sent,
+    account_quotas,
     frequency_hit,
     longest_window,
     outcome,
@@ -217,6 +218,13 @@ class SendService:
             except errors.SendRefused as exc:
                 return _refused_all(request, parsed, exc)
             settings = await tx.lock_sending(account.id)
+            # Account-wide quotas refuse a request they cannot take whole (the account's
+            # lock above keeps concurrent sends from both fitting).
+            wanted = sum(1 for m in parsed if isinstance(m, Mobile))
+            for quota, count in account_quotas(limits, settings.frequency):
+                seen = await tx.count_sent_since(account.id, quota.window_start(now), count)
+                if seen + wanted > count:
+                    return _refused_all(request, parsed, errors.FrequencyLimited(quota.name))
             balance = settings.balance
             results: list[NumberResult] = []
             new: list[NewMessage] = []

@@ -15,7 +15,17 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -134,6 +144,14 @@ _SENT_SINCE = select(_M.created_at, _M.text, _M.template_type).where(
     _M.account_id == bindparam("account_id"),
     _M.mobile == bindparam("mobile"),
     _M.created_at > bindparam("since"),
+)
+# Bounded (at most the quota's count rows) on the messages_account index; `>=` because a
+# message at the window's first instant (midnight) belongs to the new day or month.
+_SENT_BY_ACCOUNT: Select[Any] = (
+    select(literal_column("1"))
+    .select_from(t.messages)
+    .where(_M.account_id == bindparam("account_id"), _M.created_at >= bindparam("since"))
+    .limit(bindparam("most"))
 )
 _LATEST = select(t.messages).where(_M.mobile == bindparam("mobile")).order_by(_M.id.desc()).limit(1)
 _NEXT_DUE = select(func.min(_M.due_at)).where(_M.due_at.is_not(None))
@@ -284,6 +302,10 @@ class MessageWrites:
         params = {"account_id": account_id, "mobile": mobile, "since": since}
         rows = await fetch(self.conn, _SENT_SINCE, params)
         return [Sent(at, text, _TYPE.get(kind or "")) for at, text, kind in rows]
+
+    async def count_sent_since(self, account_id: int, since: float, most: int) -> int:
+        params = {"account_id": account_id, "since": since, "most": most}
+        return len(await fetch(self.conn, _SENT_BY_ACCOUNT, params))
 
     async def insert_messages(self, new: Sequence[NewMessage]) -> list[Message]:
         rows = [_new_row(n) for n in new]

@@ -100,6 +100,8 @@ BUSINESS: dict[str, str] = {
     "isv.BLACK_KEY_CONTROL_LIMIT": "黑名单管控",
     "isv.SMS_CONTENT_ILLEGAL": "短信内容包含禁止发送内容",
     "isv.BUSINESS_LIMIT_CONTROL": "业务限流",
+    "isv.DAY_LIMIT_CONTROL": "触发日发送限额",
+    "isv.MONTH_LIMIT_CONTROL": "触发月发送限额",
     "isv.AMOUNT_NOT_ENOUGH": "账户余额不足",
 }
 """Code -> Alibaba's short Chinese text (HTTP 200)."""

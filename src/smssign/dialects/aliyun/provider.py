@@ -27,12 +27,19 @@ FREQUENCY_LIMITS = (
     FrequencyLimit("aliyun.verification_day", 10, window=24 * 3600, template_types=VERIFICATION),
     FrequencyLimit("aliyun.notification_day", 50, window=24 * 3600, template_types=NOTIFICATION),
     FrequencyLimit("aliyun.promotion_day", 50, window=24 * 3600, template_types=PROMOTION),
+    FrequencyLimit("aliyun.day_quota", 0, day_offset_hours=8, per_account=True),
+    FrequencyLimit("aliyun.month_quota", 0, day_offset_hours=8, month=True, per_account=True),
 )
 """Alibaba's per-number defaults (templates-sending spec §3.4): verification codes once a
 minute, five an hour, ten a rolling 24 hours; notifications and promotions fifty a day
 each. Alibaba counts them per signature (and template); smssign counts every message of
 the account to the number, as it does for the other providers. Each breach answers
-isv.BUSINESS_LIMIT_CONTROL with its window (send_errors.WINDOWS)."""
+isv.BUSINESS_LIMIT_CONTROL with its window (send_errors.WINDOWS).
+
+The two quotas are the console's day and month send limits of the whole account (every
+message, whatever the number, China time calendar day and month), unset (0, off) by
+default as on Alibaba's console; `accounts set --frequency aliyun.day_quota=N` sets one.
+A SendSms that would exceed one fails whole: isv.DAY_LIMIT_CONTROL / MONTH_LIMIT_CONTROL."""
 
 
 def _demo(credential: Credential, account_id: int) -> Sequence[str]:

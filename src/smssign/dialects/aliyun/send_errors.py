@@ -21,6 +21,13 @@ WINDOWS: dict[str, tuple[str, str]] = {
 """Each frequency limit of provider.py (by name): the window Alibaba's message names."""
 
 
+QUOTAS: dict[str, str] = {
+    "aliyun.day_quota": "isv.DAY_LIMIT_CONTROL",
+    "aliyun.month_quota": "isv.MONTH_LIMIT_CONTROL",
+}
+"""The account-wide quotas of provider.py: their own codes, not BUSINESS_LIMIT_CONTROL."""
+
+
 def flow_control(limit: str, permits: int) -> AliyunError:
     """isv.BUSINESS_LIMIT_CONTROL as Alibaba words it: `触发分钟级流控Permits:1`."""
     window, detail = WINDOWS.get(limit, ("天级", limit))
@@ -51,6 +58,8 @@ def refusal(exc: core.SendRefused, permits: int = 0) -> AliyunError:
             return AliyunError("isv.MOBILE_NUMBER_ILLEGAL", "a mainland template abroad")
         case core.NumberBlocked():
             return AliyunError("isv.BLACK_KEY_CONTROL_LIMIT", str(exc))
+        case core.FrequencyLimited(limit=limit) if limit in QUOTAS:
+            return AliyunError(QUOTAS[limit])
         case core.FrequencyLimited():
             return flow_control(exc.limit, permits)
         case core.InsufficientBalance():
