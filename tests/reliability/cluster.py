@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,11 @@ class Reply:
     @property
     def ok(self) -> bool:
         return self.status == 200 and self.response is not None and "Error" not in self.response
+
+
+def outcomes(replies: list[Reply]) -> Counter[str | int | None]:
+    """What the calls that were not acknowledged got: an error code, a transport failure."""
+    return Counter(r.code or r.failure or r.status for r in replies if not r.ok)
 
 
 async def call(

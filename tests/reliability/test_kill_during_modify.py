@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from tests.reliability.cluster import (
     figure,
     fresh_postgres,
     modify,
+    outcomes,
     rows,
     start_node,
 )
@@ -65,11 +65,6 @@ async def modify_until_killed(node: Server, account: dict[str, Any], ids: list[i
     return replies
 
 
-def outcomes(replies: list[Reply]) -> Counter[str | int | None]:
-    """What the calls that were not acknowledged got: an error code, a transport failure."""
-    return Counter(r.code or r.failure or r.status for r in replies if not r.ok)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])
 def test_acknowledged_applications_survive_kill_9(
@@ -88,9 +83,7 @@ def test_acknowledged_applications_survive_kill_9(
         if r.ok and r.response is not None
     }
     errors = [r for r in replies if r.status is not None and not r.ok]
-    assert len(acked) >= KILL_AFTER, Counter(
-        r.code or r.failure or r.status for r in replies if not r.ok
-    )
+    assert len(acked) >= KILL_AFTER, outcomes(replies)
     assert errors == [], [r.response for r in errors[:3]]  # only success or a dead socket
 
     restarted = start_node(tmp_path, "restarted", url, "--no-rate-limit")
